@@ -1,0 +1,23 @@
+"""skhash: learning to hash for scikit-learn.
+
+Hashing estimators turn feature vectors into compact binary codes (``uint8`` 0/1 arrays);
+the codes are searched in Hamming space and scored with retrieval metrics. Importing
+:mod:`skhash` never imports torch: the deep hashers load it on first use.
+"""
+
+from ._bits import check_codes, hamming_distances, pack_codes, unpack_codes
+from .base import BaseHasher
+from .linear import ITQHasher, LSHHasher, SpectralHasher
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "BaseHasher",
+    "ITQHasher",
+    "LSHHasher",
+    "SpectralHasher",
+    "check_codes",
+    "hamming_distances",
+    "pack_codes",
+    "unpack_codes",
+]

@@ -1,0 +1,72 @@
+"""Base class shared by every hashing estimator."""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+__all__ = ["BaseHasher"]
+
+
+class BaseHasher(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Base class for hashers: estimators that map feature vectors to binary codes.
+
+    A subclass implements ``fit`` (learning every threshold, mean and projection) and
+    :meth:`_decision_function` (the real-valued projection of validated ``X``); the code
+    of a sample is ``decision_function(X) > 0`` as ``uint8`` 0/1 of shape
+    ``(n_samples, n_bits)``.
+    """
+
+    _parameter_constraints: dict = {"n_bits": [Interval(Integral, 1, None, closed="left")]}
+
+    def _validate_X(self, X, *, reset):
+        """Validate features: finite float64/float32, 2-D, at least 2 samples when fitting."""
+        return validate_data(
+            self,
+            X,
+            dtype=[np.float64, np.float32],
+            reset=reset,
+            ensure_min_samples=2 if reset else 1,
+        )
+
+    def decision_function(self, X):
+        """Real-valued projections of ``X``; the code of a sample is ``value > 0``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples to project.
+
+        Returns
+        -------
+        values : ndarray of shape (n_samples, n_bits)
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self._decision_function(X)
+
+    def transform(self, X):
+        """Hash ``X`` into binary codes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples to hash.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_bits), dtype uint8
+            0/1 codes.
+        """
+        return (self.decision_function(X) > 0).astype(np.uint8)
+
+    @property
+    def _n_features_out(self):
+        return self.n_bits
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = []
+        return tags

@@ -1,0 +1,38 @@
+"""scikit-learn's estimator checks over every skhash estimator."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skhash import ITQHasher, LSHHasher, SpectralHasher
+
+# Small instances: few bits so that the checks' tiny data sets suffice.
+ESTIMATORS = [
+    LSHHasher(n_bits=4, random_state=0),
+    LSHHasher(n_bits=4, threshold="median", random_state=0),
+    SpectralHasher(n_bits=3),
+    ITQHasher(n_bits=2, n_iter=5, random_state=0),
+]
+
+# Each entry: check name -> the reason it cannot pass for that estimator.
+EXPECTED_FAILED_CHECKS = {}
+
+
+def expected_failed_checks(estimator):
+    return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_fitted_estimator_pickles_to_identical_codes(estimator):
+    X = np.random.default_rng(0).normal(size=(60, 6))
+    fitted = clone(estimator).fit(X)
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.transform(X), fitted.transform(X))

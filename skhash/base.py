@@ -10,6 +10,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 __all__ = ["BaseHasher"]
 
 
+def _pca_solver(X):
+    """Exact PCA solver for ``X``: the covariance eigendecomposition when samples outnumber
+    features (much faster than a full SVD and just as exact), a full SVD otherwise."""
+    return "covariance_eigh" if X.shape[0] >= X.shape[1] else "full"
+
+
 class BaseHasher(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class for hashers: estimators that map feature vectors to binary codes.
 

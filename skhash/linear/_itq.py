@@ -8,7 +8,7 @@ from sklearn.decomposition import PCA
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
-from ..base import BaseHasher
+from ..base import BaseHasher, _pca_solver
 
 __all__ = ["ITQHasher"]
 
@@ -28,15 +28,15 @@ class ITQHasher(BaseHasher):
     n_iter : int, default=50
         Number of ITQ iterations (50 as published).
     normalize : bool, default=False
-        L2-normalise every row before centring, as faiss ``ITQTransform`` does. Gong's
-        reference code does not normalise and scores higher on MNIST pixels.
+        L2-normalise every centred row before the PCA, as faiss ``ITQTransform`` does.
+        Gong's reference code does not normalise and scores higher on MNIST pixels.
     random_state : int, RandomState instance or None, default=None
         Seed of the initial random rotation.
 
     Attributes
     ----------
     mean_ : ndarray of shape (n_features,)
-        Training mean (of the normalised rows when ``normalize=True``).
+        Training mean.
     components_ : ndarray of shape (n_bits, n_features)
         Leading principal axes.
     rotation_ : ndarray of shape (n_bits, n_bits)
@@ -83,11 +83,12 @@ class ITQHasher(BaseHasher):
         self.normalize = normalize
         self.random_state = random_state
 
-    def _prepare(self, X):
-        if not self.normalize:
-            return X
-        norms = np.linalg.norm(X, axis=1, keepdims=True)
-        return X / np.where(norms > 0, norms, 1)
+    def _centre(self, X):
+        X = X - self.mean_
+        if self.normalize:
+            norms = np.linalg.norm(X, axis=1, keepdims=True)
+            X /= np.where(norms > 0, norms, 1)
+        return X
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -115,11 +116,10 @@ class ITQHasher(BaseHasher):
                 f"SpectralHasher / LSHHasher, which can give more bits than features."
             )
         rng = check_random_state(self.random_state)
-        X = self._prepare(X)
-        pca = PCA(n_components=self.n_bits, svd_solver="full").fit(X)
-        self.mean_ = pca.mean_
-        self.components_ = pca.components_
-        V = (X - self.mean_) @ self.components_.T
+        self.mean_ = X.mean(axis=0)
+        X = self._centre(X)
+        self.components_ = PCA(n_components=self.n_bits, svd_solver=_pca_solver(X)).fit(X).components_
+        V = X @ self.components_.T
 
         rotation, _, _ = np.linalg.svd(rng.standard_normal((self.n_bits, self.n_bits)))
         for _ in range(self.n_iter):
@@ -135,4 +135,4 @@ class ITQHasher(BaseHasher):
         return self
 
     def _decision_function(self, X):
-        return ((self._prepare(X) - self.mean_) @ self.components_.T) @ self.rotation_
+        return (self._centre(X) @ self.components_.T) @ self.rotation_

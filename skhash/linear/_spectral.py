@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.decomposition import PCA
 
-from ..base import BaseHasher
+from ..base import BaseHasher, _pca_solver
 
 __all__ = ["SpectralHasher"]
 
@@ -80,7 +80,7 @@ class SpectralHasher(BaseHasher):
         """
         X = self._validate_X(X, reset=True)
         n_components = min(self.n_bits, *X.shape)
-        pca = PCA(n_components=n_components, svd_solver="full").fit(X)
+        pca = PCA(n_components=n_components, svd_solver=_pca_solver(X)).fit(X)
         self.components_ = pca.components_
         projected = X @ self.components_.T
         eps = np.finfo(X.dtype).eps
@@ -106,7 +106,7 @@ class SpectralHasher(BaseHasher):
 
     def _decision_function(self, X):
         projected = X @ self.components_.T - self.min_
-        omegas = self.modes_ * (np.pi / (self.max_ - self.min_))
+        omegas = (self.modes_ * (np.pi / (self.max_ - self.min_))).astype(projected.dtype)
         # Each row of omegas has one non-zero entry: the product over axes reduces to one sine.
         axis = np.argmax(self.modes_, axis=1)
         return np.sin(np.pi / 2 + projected[:, axis] * omegas[np.arange(self.n_bits), axis])

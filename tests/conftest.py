@@ -15,7 +15,9 @@ def load_shared(name):
     """Load ``name`` (an ``.npz`` of ``../shared/data``), skipping the test when it is absent."""
     path = SHARED_DATA / name
     if not path.is_file():
-        pytest.skip(f"{name} not found in {SHARED_DATA} (set SKHASH_DATA to the shared data folder)")
+        pytest.skip(
+            f"{name} not found in {SHARED_DATA} (set SKHASH_DATA to the shared data folder)"
+        )
     with np.load(path) as data:
         return dict(data)
 

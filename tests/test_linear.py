@@ -31,7 +31,9 @@ def digits():
     return load_digits().data[:200]
 
 
-@pytest.mark.parametrize("hasher, expected", list(zip(HASHERS, EXPECTED_HEX)), ids=repr)
+@pytest.mark.parametrize(
+    "hasher, expected", list(zip(HASHERS, EXPECTED_HEX, strict=True)), ids=repr
+)
 def test_exact_codes_for_fixed_seed(hasher, expected, digits):
     codes = clone(hasher).fit_transform(digits)
     assert codes.dtype == np.uint8 and codes.shape == (200, 16)
@@ -71,7 +73,9 @@ def test_pandas_output_and_feature_names(hasher, digits):
 def test_in_pipeline_after_scaler(hasher, digits):
     pipe = make_pipeline(StandardScaler(), clone(hasher)).fit(digits)
     scaled = StandardScaler().fit_transform(digits)
-    np.testing.assert_array_equal(pipe.transform(digits), clone(hasher).fit(scaled).transform(scaled))
+    np.testing.assert_array_equal(
+        pipe.transform(digits), clone(hasher).fit(scaled).transform(scaled)
+    )
 
 
 @pytest.mark.parametrize("hasher", HASHERS, ids=repr)

@@ -22,7 +22,9 @@ def map_of(hasher, split):
 
 @pytest.mark.parametrize("n_bits", [16, 32, 64])
 def test_itq_matches_published_map(n_bits, mnist_reference_split):
-    scores = [map_of(ITQHasher(n_bits, random_state=seed), mnist_reference_split) for seed in (0, 1)]
+    scores = [
+        map_of(ITQHasher(n_bits, random_state=seed), mnist_reference_split) for seed in (0, 1)
+    ]
     assert np.mean(scores) == pytest.approx(PUBLISHED["ITQ"][n_bits], abs=0.01)
 
 
@@ -34,7 +36,9 @@ def test_spectral_hashing_matches_published_map(n_bits, mnist_reference_split):
 
 @pytest.mark.parametrize("n_bits", [16, 32, 64])
 def test_lsh_matches_published_map(n_bits, mnist_reference_split):
-    scores = [map_of(LSHHasher(n_bits, random_state=seed), mnist_reference_split) for seed in range(3)]
+    scores = [
+        map_of(LSHHasher(n_bits, random_state=seed), mnist_reference_split) for seed in range(3)
+    ]
     assert np.mean(scores) == pytest.approx(PUBLISHED["LSH"][n_bits], abs=0.03)
 
 

@@ -118,7 +118,9 @@ class ITQHasher(BaseHasher):
         rng = check_random_state(self.random_state)
         self.mean_ = X.mean(axis=0)
         X = self._centre(X)
-        self.components_ = PCA(n_components=self.n_bits, svd_solver=_pca_solver(X)).fit(X).components_
+        self.components_ = (
+            PCA(n_components=self.n_bits, svd_solver=_pca_solver(X)).fit(X).components_
+        )
         V = X @ self.components_.T
 
         rotation, _, _ = np.linalg.svd(rng.standard_normal((self.n_bits, self.n_bits)))

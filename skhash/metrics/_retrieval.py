@@ -229,8 +229,8 @@ def mean_average_precision(
     >>> db = [[0, 0, 1, 1], [1, 1, 0, 0], [0, 0, 1, 0]]
     >>> mean_average_precision(q, db, [1], [1, 0, 1])
     1.0
-    >>> mean_average_precision(q, db, [1], [0, 1, 1])
-    0.5
+    >>> round(mean_average_precision(q, db, [1], [0, 1, 1]), 4)  # (1/2 + 2/3) / 2
+    0.5833
     """
     options = _resolve_options(preset, normalize=normalize, no_relevant=no_relevant, ties=ties)
     problem = RankingProblem(query_codes, db_codes, y_query, y_db)

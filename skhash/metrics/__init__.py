@@ -7,11 +7,15 @@ from ._retrieval import (
     precision_within_radius,
     recall_at_k,
 )
+from ._scorers import make_retrieval_scorer, map_scorer, precision_scorer
 
 __all__ = [
     "MAP_PRESETS",
+    "make_retrieval_scorer",
+    "map_scorer",
     "mean_average_precision",
     "precision_at_k",
+    "precision_scorer",
     "precision_within_radius",
     "recall_at_k",
 ]

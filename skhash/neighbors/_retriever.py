@@ -179,9 +179,23 @@ class HammingRetriever(BaseEstimator):
         self.backend_ = self._index.name
         return self
 
-    def _queries(self, X):
+    def encode(self, X):
+        """The 0/1 codes of ``X`` as the retriever searches them.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_bits) or (n_samples, n_features)
+            Codes (validated, unpacked when ``bitorder`` is set) or features (hashed by
+            ``hasher_``).
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_bits_), dtype uint8
+        """
         check_is_fitted(self)
         return self._codes(X, reset=False)
+
+    _queries = encode
 
     def kneighbors(self, X=None, n_neighbors=None, return_distance=True):
         """The ``n_neighbors`` nearest database codes of each query.

@@ -39,7 +39,7 @@ def random_problem(seed, n_query=20, n_db=150, n_bits=16, n_classes=4, multilabe
 CASES = [
     dict(seed=s, n_bits=b, multilabel=m, p_one=p)
     for s, (b, m, p) in enumerate(
-        itertools.product([1, 3, 8, 13, 64, 65, 130], [False, True], [0.5, 0.9])
+        itertools.product([1, 3, 8, 13, 64, 65, 130, 300], [False, True], [0.5, 0.9])
     )
 ]
 

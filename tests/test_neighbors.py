@@ -79,15 +79,16 @@ def test_kneighbors_and_radius_match_brute_force_on_many_random_cases(backend):
 
 @pytest.mark.parametrize("backend", ALL_BACKENDS)
 @pytest.mark.parametrize("n_bits", [7, 64, 65, 256])
-def test_larger_database_with_ties(backend, n_bits):
+@pytest.mark.parametrize("k", [3, 250])
+def test_larger_database_with_ties(backend, n_bits, k):
     rng = np.random.default_rng(n_bits)
     # few distinct codes: many exact duplicates, so the tie order is exercised
     base = random_codes(rng, 30, n_bits)
     db = base[rng.integers(0, 30, 3000)]
     q = base[rng.integers(0, 30, 40)] ^ random_codes(rng, 40, n_bits, 0.05)
-    retriever = HammingRetriever(n_neighbors=250, backend=backend, n_jobs=2).fit(db)
+    retriever = HammingRetriever(n_neighbors=k, backend=backend, n_jobs=2).fit(db)
     dist, ind = retriever.kneighbors(q)
-    ref_dist, ref_ind = brute_kneighbors(q, db, 250)
+    ref_dist, ref_ind = brute_kneighbors(q, db, k)
     np.testing.assert_array_equal(ind, ref_ind)
     np.testing.assert_array_equal(dist, ref_dist)
 

@@ -65,7 +65,7 @@ def precision_recall_curve(query_codes, db_codes, y_query, y_db, *, ranks=None,
         dist, rel, hist, hist_rel = problem.block(start, stop)
         total[start:stop] = hist_rel.sum(axis=1)
         if ties == "stable":
-            idx, _ = stable_top(dist, hist, int(ranks[-1]))
+            _, idx = stable_top(dist, int(ranks[-1]), problem.n_buckets, hist)
             found = np.cumsum(np.take_along_axis(rel, idx, axis=1), axis=1, dtype=np.int32)
             hits[start:stop] = found[:, ranks - 1]
         else:

@@ -155,15 +155,28 @@ class RankingProblem:
 
 
 def bucket_counts(dist, n_buckets, rel=None):
-    """Per row, the number of items (and of relevant items) at each distance."""
-    n_rows = dist.shape[0]
-    keys = np.arange(n_rows, dtype=np.intp)[:, None] * n_buckets + dist
-    size = n_rows * n_buckets
-    hist = np.bincount(keys.ravel(), minlength=size).reshape(n_rows, n_buckets)
+    """Per row, the number of items (and of relevant items) at each distance.
+
+    With ``rel``, one bincount of ``distance + n_buckets * relevant`` gives both.
+    """
+    n_rows, n_cols = dist.shape
+    width = n_buckets
+    if rel is not None:
+        width = 2 * n_buckets
+        dtype = np.uint16 if width > 256 else np.uint8
+        dist = np.add(dist, rel.astype(dtype) * dtype(n_buckets), dtype=dtype)
+    if n_cols >= 1024:
+        # One bincount per long row: no intp key array as large as the block.
+        counts = np.empty((n_rows, width), dtype=np.intp)
+        for i in range(n_rows):
+            counts[i] = np.bincount(dist[i], minlength=width)
+    else:
+        keys = np.arange(n_rows, dtype=np.intp)[:, None] * width + dist
+        counts = np.bincount(keys.ravel(), minlength=n_rows * width).reshape(n_rows, width)
     if rel is None:
-        return hist
-    hist_rel = np.bincount(keys[rel], minlength=size).reshape(n_rows, n_buckets)
-    return hist, hist_rel
+        return counts
+    hist_rel = counts[:, n_buckets:]
+    return counts[:, :n_buckets] + hist_rel, hist_rel
 
 
 def boundary(hist, k):
@@ -187,28 +200,67 @@ def first_in_bucket(dist, bucket, n_taken):
     return in_bucket & (positions <= n_taken[:, None])
 
 
-def stable_top(dist, hist, k):
-    """Indices and distances of the ``k`` first items of each row in (distance, index) order.
+# Top-k of a row of n items samples every 16th column to find its distance threshold
+# when n >= 2 * 16 * k; when k is more than half the row, a full stable sort is cheaper.
+_SAMPLE_STEP = 16
 
-    Counting selection: every item below the boundary bucket plus the first items of the
-    boundary bucket, then a sort of the ``k`` selected small-integer distances only.
+
+def select_within(dist, threshold):
+    """Row, column and distance of the items with ``dist[i] <= threshold[i]``, row-major."""
+    mask = dist <= threshold[:, None].astype(dist.dtype)
+    flat = np.flatnonzero(mask)  # much faster than a 2-D nonzero
+    rows, cols = np.divmod(flat, dist.shape[1])
+    return rows, cols, dist.ravel()[flat]
+
+
+def sort_csr(rows, dist, ind, n_rows):
+    """Order (row, distance, index) triples; return ``indptr`` and the sorted columns."""
+    order = np.lexsort((ind, dist, rows))
+    indptr = np.zeros(n_rows + 1, dtype=np.intp)
+    np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
+    return indptr, dist[order], ind[order]
+
+
+def stable_top(dist, k, n_buckets, hist=None):
+    """Distances and indices of the ``k`` first items of each row in (distance, index) order.
+
+    Counting selection: a per-row distance threshold that keeps at least ``k`` items is
+    read off a histogram of distances, then only the items under it are sorted. Without
+    ``hist`` and for a small ``k``, the histogram of every 16th column suffices: the
+    ``k``-th smallest distance of a subset of the row keeps at least ``k`` items of the
+    row. With the exact histogram, only the first items (database order) of the boundary
+    bucket are kept, so exactly ``k`` items are sorted. When ``k`` is more than half the
+    row, the whole row is ordered by numpy's stable sort, a radix (counting) sort for
+    these 8/16-bit distances.
     """
-    n_rows = dist.shape[0]
+    n_rows, n_cols = dist.shape
     if k == 0:
-        empty = np.empty((n_rows, 0), dtype=np.intp)
-        return empty, empty.astype(dist.dtype)
-    bucket, _, taken = boundary(hist, k)
-    selected = dist < bucket[:, None].astype(dist.dtype)
-    partial = taken < hist[np.arange(n_rows), bucket]
-    whole = ~partial
-    if whole.any():
-        selected[whole] |= dist[whole] == bucket[whole, None].astype(dist.dtype)
-    if partial.any():
-        selected[partial] |= first_in_bucket(dist[partial], bucket[partial], taken[partial])
-    cols = np.nonzero(selected)[1].reshape(n_rows, k)
-    top = np.take_along_axis(dist, cols, axis=1)
-    order = np.argsort(top, axis=1, kind="stable")
-    return np.take_along_axis(cols, order, axis=1), np.take_along_axis(top, order, axis=1)
+        return np.empty((n_rows, 0), dtype=dist.dtype), np.empty((n_rows, 0), dtype=np.intp)
+    if 2 * k > n_cols:
+        order = np.argsort(dist, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(dist, order, axis=1), order
+    if hist is None and n_cols >= 2 * _SAMPLE_STEP * k:
+        sample = bucket_counts(dist[:, ::_SAMPLE_STEP], n_buckets)
+        threshold = (np.cumsum(sample, axis=1) < k).sum(axis=1)
+        rows, cols, d = select_within(dist, threshold)
+    else:
+        if hist is None:
+            hist = bucket_counts(dist, n_buckets)
+        bucket, _, taken = boundary(hist, k)
+        rows, cols, d = select_within(dist, bucket)
+        # Of the boundary bucket, keep only its first items in database order.
+        at_boundary = d == bucket[rows]
+        first = np.zeros(n_rows + 1, dtype=np.intp)
+        np.cumsum(np.bincount(rows[at_boundary], minlength=n_rows), out=first[1:])
+        position = np.cumsum(at_boundary) - 1 - first[rows]
+        keep = ~at_boundary | (position < taken[rows])
+        rows, cols, d = rows[keep], cols[keep], d[keep]
+    indptr, d, cols = sort_csr(rows, d, cols, n_rows)
+    if len(cols) != n_rows * k:
+        position = np.arange(len(cols)) - np.repeat(indptr[:-1], np.diff(indptr))
+        keep = position < k
+        d, cols = d[keep], cols[keep]
+    return d.reshape(n_rows, k), cols.reshape(n_rows, k)
 
 
 def relevant_in_top(dist, rel, hist, hist_rel, k, ties):

@@ -98,7 +98,7 @@ def _average_precisions(problem, R, normalize, ties):
         dist, rel, hist, hist_rel = problem.block(start, stop)
         total_rel = hist_rel.sum(axis=1)
         if ties == "stable":
-            idx, _ = stable_top(dist, hist, R)
+            _, idx = stable_top(dist, R, problem.n_buckets, hist)
             ranked = np.take_along_axis(rel, idx, axis=1)
             rows, pos = np.nonzero(ranked)
             hits = np.cumsum(ranked, axis=1, dtype=np.int32)[rows, pos]

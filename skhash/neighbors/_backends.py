@@ -11,7 +11,7 @@ import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
 from .._bits import codes_to_words, distance_dtype, hamming_block, pack_codes
-from ..metrics._ranking import bucket_counts, rows_per_block
+from ..metrics._ranking import rows_per_block, select_within, sort_csr, stable_top
 
 __all__ = ["BACKENDS", "make_backend"]
 
@@ -19,41 +19,6 @@ __all__ = ["BACKENDS", "make_backend"]
 # bincount keys (intp) and the selection mask, plus the uint64 XOR buffer of hamming_block.
 _SEARCH_BYTES_PER_PAIR = 12
 _SEARCH_BLOCK_BYTES = 64 * 2**20
-
-
-def _sort_csr(rows, dist, ind, n_rows, n_buckets):
-    """Order flat (row, distance, index) triples by row, distance, index; return indptr."""
-    order = np.lexsort((ind, dist, rows))
-    indptr = np.zeros(n_rows + 1, dtype=np.intp)
-    np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
-    return indptr, dist[order], ind[order]
-
-
-def _stable_topk(dist, k, n_buckets):
-    """Counting top-k: indices and distances of the ``k`` first items in (distance, index) order.
-
-    The histogram of distances gives, per row, the bucket holding rank ``k``; every item
-    below it is kept, and of that bucket only its first items in database order. Only the
-    ``k`` kept items are sorted.
-    """
-    n_rows = dist.shape[0]
-    hist = bucket_counts(dist, n_buckets)
-    cum = np.cumsum(hist, axis=1)
-    bucket = (cum < k).sum(axis=1)
-    rows_all = np.arange(n_rows)
-    taken = k - (cum[rows_all, bucket] - hist[rows_all, bucket])
-    rows, cols = np.nonzero(dist <= bucket[:, None].astype(dist.dtype))
-    d = dist[rows, cols]
-    at_boundary = d == bucket[rows]
-    # Position of each boundary item among its row's boundary items (database order).
-    run = np.cumsum(at_boundary)
-    first = np.zeros(n_rows + 1, dtype=np.intp)
-    np.cumsum(np.bincount(rows[at_boundary], minlength=n_rows), out=first[1:])
-    position = run - 1 - first[rows]
-    keep = ~at_boundary | (position < taken[rows])
-    rows, cols, d = rows[keep], cols[keep], d[keep]
-    _, d, cols = _sort_csr(rows, d, cols, n_rows, n_buckets)
-    return d.reshape(n_rows, k), cols.reshape(n_rows, k)
 
 
 class NumpySearch:
@@ -89,7 +54,7 @@ class NumpySearch:
 
         def search(start, stop):
             dist = hamming_block(qwords[start:stop], self.words)
-            return _stable_topk(dist, k, self.n_bits + 1)
+            return stable_top(dist, k, self.n_bits + 1)
 
         parts = self._map(search, len(qwords))
         dtype = distance_dtype(self.words.shape[1])
@@ -103,8 +68,8 @@ class NumpySearch:
 
         def search(start, stop):
             dist = hamming_block(qwords[start:stop], self.words)
-            rows, cols = np.nonzero(dist <= radius)
-            return rows + start, dist[rows, cols], cols
+            rows, cols, d = select_within(dist, np.full(stop - start, radius))
+            return rows + start, d, cols
 
         return _concat_csr(self._map(search, len(qwords)), len(qwords), self.n_bits)
 
@@ -128,7 +93,7 @@ def _concat_csr(parts, n_rows, n_bits):
     else:
         rows = ind = np.empty(0, dtype=np.intp)
         dist = np.empty(0, dtype=np.uint8)
-    return _sort_csr(rows, dist, ind, n_rows, n_bits + 1)
+    return sort_csr(rows, dist, ind, n_rows)
 
 
 class FaissSearch:
@@ -179,9 +144,7 @@ class FaissSearch:
             lims, dist, ind = self.index.range_search(queries, radius + 1)
         rows = np.repeat(np.arange(len(queries)), np.diff(lims.astype(np.intp)))
         dtype = distance_dtype(-(-self.n_bits // 64))
-        return _sort_csr(
-            rows, dist.astype(dtype), ind.astype(np.intp), len(queries), self.n_bits + 1
-        )
+        return sort_csr(rows, dist.astype(dtype), ind.astype(np.intp), len(queries))
 
     def __getstate__(self):
         return {"n_bits": self.n_bits, "packed": self.packed, "n_jobs": self.n_jobs}

@@ -8,11 +8,13 @@ the codes are searched in Hamming space and scored with retrieval metrics. Impor
 from ._bits import check_codes, hamming_distances, pack_codes, unpack_codes
 from .base import BaseHasher
 from .linear import ITQHasher, LSHHasher, SpectralHasher
+from .neighbors import HammingRetriever
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "BaseHasher",
+    "HammingRetriever",
     "ITQHasher",
     "LSHHasher",
     "SpectralHasher",

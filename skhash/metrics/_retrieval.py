@@ -1,0 +1,381 @@
+"""Retrieval metrics of binary codes: mAP, precision/recall at k, precision within a radius.
+
+A query ranks the database by Hamming distance. Unless ``ties="expected"``, items at the
+same distance come in database order (``ties="stable"``). Relevant means "same class"
+for 1-D labels and "shares at least one label" for 2-D indicator matrices.
+"""
+
+from numbers import Integral
+
+import numpy as np
+from scipy.stats import hypergeom
+
+from ._ranking import RankingProblem, boundary, harmonic, relevant_in_top, stable_top
+
+__all__ = [
+    "MAP_PRESETS",
+    "mean_average_precision",
+    "precision_at_k",
+    "recall_at_k",
+    "precision_within_radius",
+]
+
+_DEFAULTS = {"normalize": "retrieved", "no_relevant": "zero", "ties": "stable"}
+
+#: Conventions of published evaluation code for mAP@R (see ``REFERENCE.md``, section 3).
+#: Published code that sorts with an unstable quicksort has no reproducible tie order; the
+#: closest deterministic choice, database order, is used.
+MAP_PRESETS = {
+    "idrae": {"normalize": "retrieved", "no_relevant": "zero", "ties": "stable"},
+    "deephash": {"normalize": "retrieved", "no_relevant": "zero", "ties": "stable"},
+    "greedyhash": {"normalize": "retrieved", "no_relevant": "zero", "ties": "stable"},
+    "cibhash": {"normalize": "retrieved", "no_relevant": "zero", "ties": "stable"},
+    "ssdh": {"normalize": "retrieved", "no_relevant": "zero", "ties": "stable"},
+    "fire": {"normalize": "retrieved", "no_relevant": "skip", "ties": "stable"},
+    "sklearn": {"normalize": "relevant", "no_relevant": "zero", "ties": "stable"},
+}
+
+_CHOICES = {
+    "normalize": ("retrieved", "relevant", "min"),
+    "no_relevant": ("zero", "skip"),
+    "ties": ("stable", "expected"),
+}
+
+
+def _resolve_options(preset, **options):
+    if preset is None:
+        base = _DEFAULTS
+    elif isinstance(preset, str) and preset in MAP_PRESETS:
+        base = MAP_PRESETS[preset]
+    else:
+        raise ValueError(
+            f"preset must be None or one of {sorted(MAP_PRESETS)}, got {preset!r}."
+        )
+    resolved = {}
+    for name, value in options.items():
+        value = base[name] if value is None else value
+        if value not in _CHOICES[name]:
+            raise ValueError(f"{name} must be one of {_CHOICES[name]}, got {value!r}.")
+        resolved[name] = value
+    return resolved
+
+
+def _check_cutoff(value, name, n_candidates, *, allow_none):
+    if value is None and allow_none:
+        return n_candidates
+    if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(min(value, n_candidates))
+
+
+def _mean(values, keep):
+    values = values[keep]
+    return float(values.mean()) if values.size else 0.0
+
+
+def _expected_bucket_sums(n, r, start, rel_before, taken, H):
+    """Expected sum of precisions at the relevant items among the first ``taken`` of a bucket.
+
+    The bucket holds ``n`` items, ``r`` of them relevant, in a uniformly random order, after
+    ``start`` items of which ``rel_before`` are relevant (McSherry & Najork, ECIR 2008).
+    """
+    n = n.astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = np.where(n > 1, (r - 1) / (n - 1), 0.0)
+        share = np.where(n > 0, r / n, 0.0)
+    a = rel_before + 1.0
+    harm = H[start + taken] - H[start]
+    return np.where(r > 0, share * (slope * taken + (a - slope * (start + 1)) * harm), 0.0)
+
+
+def _average_precisions(problem, R, normalize, ties):
+    """Per-query AP@R (numerator and normaliser) and whether any relevant item exists."""
+    n_query = problem.n_query
+    ap = np.zeros(n_query)
+    has_relevant = np.zeros(n_query, dtype=bool)
+    H = harmonic(problem.n_db) if ties == "expected" else None
+    for start, stop in problem.block_bounds():
+        dist, rel, hist, hist_rel = problem.block(start, stop)
+        total_rel = hist_rel.sum(axis=1)
+        if ties == "stable":
+            _, idx = stable_top(dist, R, problem.n_buckets, hist)
+            ranked = np.take_along_axis(rel, idx, axis=1)
+            rows, pos = np.nonzero(ranked)
+            hits = np.cumsum(ranked, axis=1, dtype=np.int32)[rows, pos]
+            num = np.bincount(rows, weights=hits / (pos + 1.0), minlength=stop - start)
+            retrieved = ranked.sum(axis=1)
+        else:
+            num, retrieved = _expected_numerators(hist, hist_rel, R, normalize, H)
+        if normalize == "retrieved":
+            norm = retrieved
+            has_relevant[start:stop] = retrieved > 0
+        else:
+            norm = total_rel if normalize == "relevant" else np.minimum(total_rel, R)
+            has_relevant[start:stop] = total_rel > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ap[start:stop] = np.where(norm > 0, num / norm, 0.0)
+    return ap, has_relevant
+
+
+def _expected_numerators(hist, hist_rel, R, normalize, H):
+    """``ties="expected"``: expected AP numerators, or expected AP when the normaliser is random.
+
+    Returns ``(num, retrieved)``; with ``normalize="retrieved"`` and a random number of
+    relevant items in the top ``R``, ``num / retrieved`` is the exact expected AP (the
+    hypergeometric law of the boundary bucket is summed out) and ``retrieved`` the maximum
+    possible number of relevant items retrieved.
+    """
+    n_rows, n_buckets = hist.shape
+    bucket, before, taken = boundary(hist, R)
+    starts = np.cumsum(hist, axis=1) - hist
+    rel_before = np.cumsum(hist_rel, axis=1) - hist_rel
+    levels = np.arange(n_buckets)[None, :]
+    take = np.where(levels < bucket[:, None], hist, 0)
+    take = np.where(levels == bucket[:, None], taken[:, None], take)
+    sums = _expected_bucket_sums(hist, hist_rel, starts, rel_before, take, H)
+    rows = np.arange(n_rows)
+    full = np.where(levels < bucket[:, None], sums, 0.0).sum(axis=1)
+    num = full + sums[rows, bucket]
+    size, r_b = hist[rows, bucket], hist_rel[rows, bucket]
+    rel_b_before = rel_before[rows, bucket]
+    retrieved = rel_b_before + taken * np.where(size > 0, r_b / np.maximum(size, 1), 0)
+    if normalize != "retrieved":
+        return num, retrieved
+    retrieved = rel_b_before + np.minimum(taken, r_b)
+    random = (taken < size) & (r_b > 0) & (r_b < size)
+    num = np.where(random, 0.0, num)
+    for i in np.flatnonzero(random):
+        n, r, m = int(size[i]), int(r_b[i]), int(taken[i])
+        x = np.arange(max(0, m - (n - r)), min(m, r) + 1)
+        pmf = hypergeom.pmf(x, n, r, m)
+        slope = (x - 1) / (m - 1) if m > 1 else np.zeros(len(x))
+        start = int(starts[i, bucket[i]])
+        a = rel_b_before[i] + 1.0
+        part = (x / m) * (slope * m + (a - slope * (start + 1)) * (H[start + m] - H[start]))
+        norm = rel_b_before[i] + x
+        with np.errstate(invalid="ignore", divide="ignore"):
+            terms = np.where(norm > 0, pmf * (full[i] + part) / norm, 0.0)
+        # num / retrieved must give the expected AP: scale by the (positive) maximum.
+        num[i] = terms.sum() * retrieved[i]
+    return num, retrieved
+
+
+def mean_average_precision(
+    query_codes,
+    db_codes,
+    y_query,
+    y_db,
+    *,
+    at=None,
+    normalize=None,
+    no_relevant=None,
+    ties=None,
+    preset=None,
+):
+    """Mean average precision (mAP, or mAP@R) of Hamming ranking.
+
+    Each query ranks the database by Hamming distance; its average precision is the mean,
+    over the relevant items ranked in the top ``at``, of the precision at their rank.
+    Computed from per-distance counts in blocks of queries: memory stays bounded and no
+    float distance matrix is built.
+
+    Parameters
+    ----------
+    query_codes : array-like of shape (n_queries, n_bits)
+        0/1 codes of the queries.
+    db_codes : array-like of shape (n_db, n_bits) or None
+        0/1 codes of the database. ``None`` ranks every query against the other queries
+        (leave-one-out; ``y_db`` must then be ``None``).
+    y_query : array-like of shape (n_queries,) or (n_queries, n_labels)
+        Class labels, or a 0/1 indicator matrix (multi-label: relevant = shares a label).
+    y_db : array-like of shape (n_db,) or (n_db, n_labels) or None
+        Labels of the database, in the same form as ``y_query``.
+    at : int, default=None
+        Cut-off ``R`` of mAP@R; ``None`` ranks the whole database (mAP@all).
+    normalize : {"retrieved", "relevant", "min"}, default="retrieved"
+        Divisor of the sum of precisions: the number of relevant items retrieved in the top
+        ``R`` (published hashing code), of all relevant items (scikit-learn's
+        :func:`~sklearn.metrics.average_precision_score` truncated at ``R``) or
+        ``min(R, n_relevant)``. All three agree for ``at=None``.
+    no_relevant : {"zero", "skip"}, default="zero"
+        A query with no relevant item (in the top ``R`` for ``normalize="retrieved"``)
+        counts as AP 0, or is left out of the mean. With ``ties="expected"`` a query is
+        skipped only when no order of the ties retrieves a relevant item.
+    ties : {"stable", "expected"}, default="stable"
+        ``"stable"``: items at equal distance rank in database order. ``"expected"``: the
+        exact expected AP over uniformly random orders inside each distance, computed from
+        the counts.
+    preset : str, default=None
+        Defaults for ``normalize``, ``no_relevant`` and ``ties`` of a published
+        evaluation (explicit arguments win), see :data:`MAP_PRESETS`:
+        ``"idrae"``, ``"deephash"`` (DeepHash-pytorch), ``"greedyhash"``, ``"cibhash"``,
+        ``"ssdh"``: relevant retrieved, no-relevant queries count 0 (the first four sort
+        with an unstable quicksort; database order is used); ``"fire"`` (cisip-FIRe):
+        no-relevant queries skipped; ``"sklearn"``: normalised by all relevant items.
+
+    Returns
+    -------
+    score : float
+        The mean over the queries.
+
+    See Also
+    --------
+    precision_at_k, precision_recall_curve, hamming_radius_pr_curve
+
+    Examples
+    --------
+    >>> from skhash.metrics import mean_average_precision
+    >>> q = [[0, 0, 1, 1]]
+    >>> db = [[0, 0, 1, 1], [1, 1, 0, 0], [0, 0, 1, 0]]
+    >>> mean_average_precision(q, db, [1], [1, 0, 1])
+    1.0
+    >>> round(mean_average_precision(q, db, [1], [0, 1, 1]), 4)  # (1/2 + 2/3) / 2
+    0.5833
+    """
+    options = _resolve_options(preset, normalize=normalize, no_relevant=no_relevant, ties=ties)
+    problem = RankingProblem(query_codes, db_codes, y_query, y_db)
+    R = _check_cutoff(at, "at", problem.n_candidates, allow_none=True)
+    ap, has_relevant = _average_precisions(problem, R, options["normalize"], options["ties"])
+    keep = has_relevant if options["no_relevant"] == "skip" else slice(None)
+    return _mean(ap, keep)
+
+
+def _relevant_counts(problem, k, ties):
+    """Relevant items in the top ``k`` and relevant items overall, per query."""
+    in_top = np.zeros(problem.n_query)
+    total = np.zeros(problem.n_query, dtype=np.int64)
+    for start, stop in problem.block_bounds():
+        dist, rel, hist, hist_rel = problem.block(start, stop)
+        in_top[start:stop] = relevant_in_top(dist, rel, hist, hist_rel, k, ties)
+        total[start:stop] = hist_rel.sum(axis=1)
+    return in_top, total
+
+
+def _check_ties(ties):
+    if ties not in _CHOICES["ties"]:
+        raise ValueError(f"ties must be one of {_CHOICES['ties']}, got {ties!r}.")
+
+
+def precision_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable"):
+    """Mean precision of the ``k`` nearest database items (P@k).
+
+    Parameters
+    ----------
+    query_codes : array-like of shape (n_queries, n_bits)
+        0/1 codes of the queries.
+    db_codes : array-like of shape (n_db, n_bits) or None
+        0/1 codes of the database; ``None`` ranks each query against the other queries.
+    y_query, y_db : array-like
+        Class labels (1-D) or 0/1 indicator matrices (2-D), see
+        :func:`mean_average_precision`.
+    k : int, default=100
+        Number of retrieved items; must not exceed the database size.
+    ties : {"stable", "expected"}, default="stable"
+        Order inside a distance: database order, or the expectation over random orders.
+
+    Returns
+    -------
+    precision : float
+
+    Examples
+    --------
+    >>> from skhash.metrics import precision_at_k
+    >>> precision_at_k([[0, 1]], [[0, 1], [1, 1], [1, 0]], [0], [0, 1, 0], k=2)
+    0.5
+    """
+    _check_ties(ties)
+    problem = RankingProblem(query_codes, db_codes, y_query, y_db)
+    k = _check_k(k, problem)
+    in_top, _ = _relevant_counts(problem, k, ties)
+    return float(np.mean(in_top / k))
+
+
+def _check_k(k, problem):
+    if not isinstance(k, Integral) or isinstance(k, bool) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}.")
+    if k > problem.n_candidates:
+        raise ValueError(
+            f"k={k} is larger than the {problem.n_candidates} database items that can be "
+            f"retrieved; use a smaller k."
+        )
+    return int(k)
+
+
+def recall_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable",
+                no_relevant="zero"):
+    """Mean recall of the ``k`` nearest database items (share of relevant items retrieved).
+
+    Parameters
+    ----------
+    query_codes, db_codes, y_query, y_db :
+        See :func:`precision_at_k`.
+    k : int, default=100
+        Number of retrieved items.
+    ties : {"stable", "expected"}, default="stable"
+        Order inside a distance.
+    no_relevant : {"zero", "skip"}, default="zero"
+        Recall of a query without any relevant item: 0, or left out of the mean.
+
+    Returns
+    -------
+    recall : float
+
+    Examples
+    --------
+    >>> from skhash.metrics import recall_at_k
+    >>> recall_at_k([[0, 1]], [[0, 1], [1, 1], [1, 0]], [0], [0, 1, 0], k=2)
+    0.5
+    """
+    _check_ties(ties)
+    if no_relevant not in _CHOICES["no_relevant"]:
+        raise ValueError(
+            f"no_relevant must be one of {_CHOICES['no_relevant']}, got {no_relevant!r}."
+        )
+    problem = RankingProblem(query_codes, db_codes, y_query, y_db)
+    k = _check_k(k, problem)
+    in_top, total = _relevant_counts(problem, k, ties)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        recall = np.where(total > 0, in_top / total, 0.0)
+    return _mean(recall, total > 0 if no_relevant == "skip" else slice(None))
+
+
+def precision_within_radius(query_codes, db_codes, y_query, y_db, *, radius=2,
+                            no_retrieved="zero"):
+    """Mean precision of the database items within Hamming distance ``radius`` (inclusive).
+
+    Parameters
+    ----------
+    query_codes, db_codes, y_query, y_db :
+        See :func:`precision_at_k`.
+    radius : int, default=2
+        Largest Hamming distance retrieved (``<= radius``), the usual hash-lookup setting.
+    no_retrieved : {"zero", "skip"}, default="zero"
+        Precision of a query that retrieves nothing: 0 (DeepHash-pytorch convention), or
+        left out of the mean.
+
+    Returns
+    -------
+    precision : float
+
+    Examples
+    --------
+    >>> from skhash.metrics import precision_within_radius
+    >>> precision_within_radius([[0, 0, 0]], [[0, 0, 1], [0, 1, 1], [1, 0, 0]], [0],
+    ...                         [0, 0, 1], radius=1)
+    0.5
+    """
+    if not isinstance(radius, Integral) or isinstance(radius, bool) or radius < 0:
+        raise ValueError(f"radius must be a non-negative integer, got {radius!r}.")
+    if no_retrieved not in ("zero", "skip"):
+        raise ValueError(f"no_retrieved must be 'zero' or 'skip', got {no_retrieved!r}.")
+    problem = RankingProblem(query_codes, db_codes, y_query, y_db)
+    cut = min(int(radius), problem.n_bits) + 1
+    retrieved = np.zeros(problem.n_query, dtype=np.int64)
+    relevant = np.zeros(problem.n_query, dtype=np.int64)
+    for start, stop in problem.block_bounds():
+        _, _, hist, hist_rel = problem.block(start, stop)
+        retrieved[start:stop] = hist[:, :cut].sum(axis=1)
+        relevant[start:stop] = hist_rel[:, :cut].sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(retrieved > 0, relevant / retrieved, 0.0)
+    return _mean(precision, retrieved > 0 if no_retrieved == "skip" else slice(None))

@@ -1,0 +1,148 @@
+"""Scorers ``(estimator, X, y) -> float`` for model selection of hashers and retrievers."""
+
+from sklearn.pipeline import Pipeline
+
+from ._retrieval import (
+    mean_average_precision,
+    precision_at_k,
+    precision_within_radius,
+    recall_at_k,
+)
+
+__all__ = ["make_retrieval_scorer", "map_scorer", "precision_scorer"]
+
+_METRICS = {
+    "map": mean_average_precision,
+    "mean_average_precision": mean_average_precision,
+    "precision_at_k": precision_at_k,
+    "recall_at_k": recall_at_k,
+    "precision_within_radius": precision_within_radius,
+}
+
+
+def _final_retriever(estimator):
+    final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    if hasattr(final, "kneighbors") and hasattr(final, "encode"):
+        return final
+    return None
+
+
+class _RetrievalScorer:
+    """Picklable scorer; see :func:`make_retrieval_scorer`."""
+
+    def __init__(self, metric, kwargs):
+        self.metric = metric
+        self.kwargs = kwargs
+
+    def __call__(self, estimator, X, y):
+        retriever = _final_retriever(estimator)
+        if retriever is None:
+            # A hasher (or a pipeline ending in one): rank the fold against itself.
+            return self.metric(estimator.transform(X), None, y, None, **self.kwargs)
+        if retriever.labels_ is None:
+            raise ValueError(
+                "The retriever was fitted without labels: fit it with y to score queries "
+                "against its database."
+            )
+        if isinstance(estimator, Pipeline) and len(estimator) > 1:
+            X = estimator[:-1].transform(X)
+        queries = retriever.encode(X)
+        return self.metric(queries, retriever.codes_, y, retriever.labels_, **self.kwargs)
+
+    def __repr__(self):
+        args = "".join(f", {k}={v!r}" for k, v in self.kwargs.items())
+        return f"make_retrieval_scorer({self.metric.__name__}{args})"
+
+
+def make_retrieval_scorer(metric, **kwargs):
+    """Make a scorer ``(estimator, X, y) -> float`` from a retrieval metric.
+
+    For a hasher, or a pipeline ending in one, every sample of ``X`` is ranked against
+    the other samples of ``X`` (leave-one-out inside the fold; nothing is split). For a
+    :class:`~skhash.HammingRetriever`, or a pipeline ending in one, the samples of ``X``
+    are queries against the database fitted on the training fold.
+
+    Parameters
+    ----------
+    metric : str or callable
+        ``"map"``, ``"precision_at_k"``, ``"recall_at_k"``, ``"precision_within_radius"``
+        or a function ``metric(query_codes, db_codes, y_query, y_db, **kwargs)`` of
+        :mod:`skhash.metrics` (it must accept ``db_codes=None`` for hashers).
+    **kwargs
+        Keyword arguments of the metric, e.g. ``at=1000`` or ``k=100``.
+
+    Returns
+    -------
+    scorer : callable
+        Usable as ``scoring=`` in :class:`~sklearn.model_selection.GridSearchCV` and
+        :func:`~sklearn.model_selection.cross_val_score`. Higher is better.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from skhash import LSHHasher
+    >>> from skhash.metrics import make_retrieval_scorer
+    >>> X = np.random.default_rng(0).normal(size=(60, 8))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> scorer = make_retrieval_scorer("precision_at_k", k=5)
+    >>> scores = cross_val_score(LSHHasher(n_bits=8, random_state=0), X, y, cv=3,
+    ...                          scoring=scorer)
+    >>> scores.shape
+    (3,)
+    """
+    if isinstance(metric, str):
+        if metric not in _METRICS:
+            raise ValueError(f"metric must be one of {sorted(_METRICS)} or a callable, "
+                             f"got {metric!r}.")
+        metric = _METRICS[metric]
+    elif not callable(metric):
+        raise TypeError(f"metric must be a string or a callable, got {type(metric).__name__}.")
+    return _RetrievalScorer(metric, kwargs)
+
+
+def map_scorer(at=None, **metric_kw):
+    """Scorer of the mean average precision (mAP@``at``), see :func:`make_retrieval_scorer`.
+
+    Parameters
+    ----------
+    at : int, default=None
+        Cut-off of mAP@R; ``None`` ranks everything.
+    **metric_kw
+        Further arguments of :func:`mean_average_precision` (``normalize``,
+        ``no_relevant``, ``ties``, ``preset``).
+
+    Returns
+    -------
+    scorer : callable
+
+    Examples
+    --------
+    >>> from skhash.metrics import map_scorer
+    >>> map_scorer(at=1000)
+    make_retrieval_scorer(mean_average_precision, at=1000)
+    """
+    return make_retrieval_scorer(mean_average_precision, at=at, **metric_kw)
+
+
+def precision_scorer(k=100, **metric_kw):
+    """Scorer of the precision of the ``k`` nearest items, see :func:`make_retrieval_scorer`.
+
+    Parameters
+    ----------
+    k : int, default=100
+        Number of retrieved items; must not exceed the fold's database.
+    **metric_kw
+        Further arguments of :func:`precision_at_k` (``ties``).
+
+    Returns
+    -------
+    scorer : callable
+
+    Examples
+    --------
+    >>> from skhash.metrics import precision_scorer
+    >>> precision_scorer(10)
+    make_retrieval_scorer(precision_at_k, k=10)
+    """
+    return make_retrieval_scorer(precision_at_k, k=k, **metric_kw)

@@ -1,0 +1,275 @@
+"""Exact Hamming search backends: numpy (default), faiss and torch.
+
+Every backend returns exactly the same neighbours in the same order: by distance, then by
+database index; radius search is inclusive. A backend is built from validated 0/1 codes
+and answers ``kneighbors(codes, k)`` and ``radius_neighbors(codes, radius)``.
+"""
+
+from contextlib import contextmanager
+
+import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
+
+from .._bits import codes_to_words, distance_dtype, hamming_block, pack_codes
+from ..metrics._ranking import rows_per_block, select_within, sort_csr, stable_top
+
+__all__ = ["BACKENDS", "make_backend"]
+
+# Temporaries per (query, database item) pair in one numpy search block: the distances,
+# bincount keys (intp) and the selection mask, plus the uint64 XOR buffer of hamming_block.
+_SEARCH_BYTES_PER_PAIR = 12
+_SEARCH_BLOCK_BYTES = 64 * 2**20
+
+
+class NumpySearch:
+    """XOR + :func:`numpy.bitwise_count` on packed ``uint64`` words, blocked, threaded."""
+
+    name = "numpy"
+
+    def __init__(self, codes, n_jobs=None):
+        self.n_bits = codes.shape[1]
+        self.words = codes_to_words(codes)
+        self.n_jobs = n_jobs
+
+    def _blocks(self, n_query):
+        step = rows_per_block(
+            len(self.words), _SEARCH_BLOCK_BYTES, _SEARCH_BYTES_PER_PAIR
+        )
+        n_threads = effective_n_jobs(self.n_jobs)
+        # Enough blocks to keep every thread busy.
+        step = max(1, min(step, -(-n_query // n_threads)))
+        return [(s, min(s + step, n_query)) for s in range(0, n_query, step)]
+
+    def _map(self, func, n_query):
+        blocks = self._blocks(n_query)
+        if effective_n_jobs(self.n_jobs) == 1 or len(blocks) == 1:
+            return [func(s, e) for s, e in blocks]
+        # numpy releases the GIL in the XOR/popcount/bincount kernels.
+        return Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(func)(s, e) for s, e in blocks
+        )
+
+    def kneighbors(self, codes, k):
+        qwords = codes_to_words(codes)
+
+        def search(start, stop):
+            dist = hamming_block(qwords[start:stop], self.words)
+            return stable_top(dist, k, self.n_bits + 1)
+
+        parts = self._map(search, len(qwords))
+        dtype = distance_dtype(self.words.shape[1])
+        if not parts:
+            return np.empty((0, k), dtype=dtype), np.empty((0, k), dtype=np.intp)
+        return np.vstack([p[0] for p in parts]), np.vstack([p[1] for p in parts])
+
+    def radius_neighbors(self, codes, radius):
+        qwords = codes_to_words(codes)
+        radius = min(radius, self.n_bits)
+
+        def search(start, stop):
+            dist = hamming_block(qwords[start:stop], self.words)
+            rows, cols, d = select_within(dist, np.full(stop - start, radius))
+            return rows + start, d, cols
+
+        return _concat_csr(self._map(search, len(qwords)), len(qwords), self.n_bits)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        del state["words"]
+        state["packed"] = self.words.view(np.uint8)
+        return state
+
+    def __setstate__(self, state):
+        packed = state.pop("packed")
+        self.__dict__.update(state)
+        self.words = np.ascontiguousarray(packed).view(np.uint64)
+
+
+def _concat_csr(parts, n_rows, n_bits):
+    if parts:
+        rows = np.concatenate([p[0] for p in parts])
+        dist = np.concatenate([p[1] for p in parts])
+        ind = np.concatenate([p[2] for p in parts]).astype(np.intp, copy=False)
+    else:
+        rows = ind = np.empty(0, dtype=np.intp)
+        dist = np.empty(0, dtype=np.uint8)
+    return sort_csr(rows, dist, ind, n_rows)
+
+
+class FaissSearch:
+    """faiss ``IndexBinaryFlat`` with the (distance, index) order and an inclusive radius.
+
+    faiss wants whole bytes: codes are packed little-endian (faiss's bit order) and padded
+    with zero bits, which leaves distances unchanged. Its radius is exclusive, so radius
+    ``r`` is asked as ``r + 1``; ties are put in database order afterwards.
+    """
+
+    name = "faiss"
+
+    def __init__(self, codes, n_jobs=None):
+        faiss = _import_faiss()
+        self.n_jobs = n_jobs
+        self.n_bits = codes.shape[1]
+        self.packed = pack_codes(codes, bitorder="little")
+        self.index = faiss.IndexBinaryFlat(8 * self.packed.shape[1])
+        self.index.add(self.packed)
+
+    @contextmanager
+    def _threads(self):
+        """Run faiss with ``n_jobs`` OpenMP threads (spinning idle threads cost a lot on
+        small requests), then restore its setting."""
+        faiss = _import_faiss()
+        before = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(effective_n_jobs(self.n_jobs))
+        try:
+            yield
+        finally:
+            faiss.omp_set_num_threads(before)
+
+    def kneighbors(self, codes, k):
+        with self._threads():
+            dist, ind = self.index.search(pack_codes(codes, bitorder="little"), k)
+        dtype = distance_dtype(-(-self.n_bits // 64))
+        # faiss's heaps keep the lowest indices among ties but do not order them.
+        order = np.lexsort((ind, dist), axis=1) if k > 1 else None
+        if order is not None:
+            dist = np.take_along_axis(dist, order, axis=1)
+            ind = np.take_along_axis(ind, order, axis=1)
+        return dist.astype(dtype), ind.astype(np.intp, copy=False)
+
+    def radius_neighbors(self, codes, radius):
+        queries = pack_codes(codes, bitorder="little")
+        radius = min(radius, self.n_bits)
+        with self._threads():
+            lims, dist, ind = self.index.range_search(queries, radius + 1)
+        rows = np.repeat(np.arange(len(queries)), np.diff(lims.astype(np.intp)))
+        dtype = distance_dtype(-(-self.n_bits // 64))
+        return sort_csr(rows, dist.astype(dtype), ind.astype(np.intp), len(queries))
+
+    def __getstate__(self):
+        return {"n_bits": self.n_bits, "packed": self.packed, "n_jobs": self.n_jobs}
+
+    def __setstate__(self, state):
+        codes = np.unpackbits(state["packed"], axis=1, count=state["n_bits"], bitorder="little")
+        self.__init__(codes, n_jobs=state["n_jobs"])
+
+
+class TorchSearch:
+    """Byte-wise XOR and a 256-entry popcount table on a torch device (CPU or CUDA).
+
+    The exact (distance, index) order comes from ``topk`` on the key
+    ``distance * n_db + index``; ``k`` has no upper limit besides the database size.
+    """
+
+    name = "torch"
+    _DB_STEP = 65_536
+
+    def __init__(self, codes, n_jobs=None, device="auto"):
+        torch = _import_torch()
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device = torch.device(device)
+        self.n_bits = codes.shape[1]
+        self.n_db = codes.shape[0]
+        self.packed = pack_codes(codes, bitorder="little")
+        self.db = torch.from_numpy(self.packed).to(self.device)
+        table = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).sum(axis=1)
+        self.table = torch.from_numpy(table.astype(np.int16)).to(self.device)
+        self.query_step = max(1, (32 * 2**20) // (self._DB_STEP * self.packed.shape[1] * 4))
+
+    def _distances(self, queries, start, stop):
+        xor = queries[:, None, :] ^ self.db[None, start:stop, :]
+        return self.table[xor.int()].sum(dim=2, dtype=self._torch.int64)
+
+    @property
+    def _torch(self):
+        return _import_torch()
+
+    def kneighbors(self, codes, k):
+        torch = self._torch
+        queries = torch.from_numpy(pack_codes(codes, bitorder="little")).to(self.device)
+        dists, inds = [], []
+        for qs in range(0, len(queries), self.query_step):
+            q = queries[qs:qs + self.query_step]
+            best = None
+            for start in range(0, self.n_db, self._DB_STEP):
+                stop = min(start + self._DB_STEP, self.n_db)
+                keys = self._distances(q, start, stop) * self.n_db
+                keys += torch.arange(start, stop, device=self.device)
+                if best is not None:
+                    keys = torch.cat([best, keys], dim=1)
+                best = torch.topk(keys, min(k, keys.shape[1]), dim=1, largest=False).values
+            dists.append((best // self.n_db).cpu().numpy())
+            inds.append((best % self.n_db).cpu().numpy())
+        dtype = distance_dtype(-(-self.n_bits // 64))
+        if not dists:
+            return np.empty((0, k), dtype=dtype), np.empty((0, k), dtype=np.intp)
+        return (np.vstack(dists).astype(dtype), np.vstack(inds).astype(np.intp))
+
+    def radius_neighbors(self, codes, radius):
+        torch = self._torch
+        queries = torch.from_numpy(pack_codes(codes, bitorder="little")).to(self.device)
+        parts = []
+        for qs in range(0, len(queries), self.query_step):
+            q = queries[qs:qs + self.query_step]
+            for start in range(0, self.n_db, self._DB_STEP):
+                stop = min(start + self._DB_STEP, self.n_db)
+                dist = self._distances(q, start, stop)
+                rows, cols = torch.nonzero(dist <= radius, as_tuple=True)
+                parts.append((
+                    rows.cpu().numpy() + qs,
+                    dist[rows, cols].cpu().numpy().astype(distance_dtype(-(-self.n_bits // 64))),
+                    cols.cpu().numpy() + start,
+                ))
+        return _concat_csr(parts, len(queries), self.n_bits)
+
+    def __getstate__(self):
+        return {"n_bits": self.n_bits, "packed": self.packed, "device": str(self.device)}
+
+    def __setstate__(self, state):
+        codes = np.unpackbits(state["packed"], axis=1, count=state["n_bits"],
+                              bitorder="little")
+        try:
+            self.__init__(codes, device=state["device"])
+        except (RuntimeError, AssertionError):  # saved on CUDA, loaded without it
+            self.__init__(codes, device="cpu")
+
+
+def _import_faiss():
+    try:
+        import faiss
+    except ImportError as exc:
+        raise ImportError(
+            "backend='faiss' needs faiss; install the faiss extra: pip install 'skhash[faiss]'."
+        ) from exc
+    return faiss
+
+
+def _import_torch():
+    try:
+        import torch
+    except ImportError as exc:
+        raise ImportError(
+            "backend='torch' needs torch; install the torch extra: pip install 'skhash[torch]'."
+        ) from exc
+    return torch
+
+
+def faiss_available():
+    try:
+        _import_faiss()
+    except ImportError:
+        return False
+    return True
+
+
+BACKENDS = {"numpy": NumpySearch, "faiss": FaissSearch, "torch": TorchSearch}
+
+
+def make_backend(name, codes, *, n_jobs=None, device="auto"):
+    """Build the search backend ``name`` (``"auto"``: faiss when installed, else numpy)."""
+    if name == "auto":
+        name = "faiss" if faiss_available() else "numpy"
+    if name == "torch":
+        return TorchSearch(codes, n_jobs=n_jobs, device=device)
+    return BACKENDS[name](codes, n_jobs=n_jobs)

@@ -1,0 +1,395 @@
+"""Exact nearest neighbours of binary codes in Hamming space."""
+
+from numbers import Integral
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from sklearn.base import BaseEstimator, _fit_context, clone
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._bits import check_bitorder, check_codes, unpack_codes
+from ._backends import make_backend
+
+__all__ = ["HammingRetriever"]
+
+
+class HammingRetriever(BaseEstimator):
+    """Exact k-nearest-neighbour and radius search of binary codes in Hamming space.
+
+    Follows :class:`sklearn.neighbors.NearestNeighbors`: ``fit`` stores the database,
+    ``kneighbors`` and ``radius_neighbors`` query it. Distances are integer counts of
+    differing bits; results are ordered by distance, then by database index, whatever the
+    backend; the radius is inclusive (``<= radius``). As the last step of a
+    :class:`~sklearn.pipeline.Pipeline` after a hasher, ``score`` is the mean average
+    precision of the queries against the fitted database, so ``GridSearchCV`` works with
+    its default scoring.
+
+    Parameters
+    ----------
+    hasher : "passthrough" or estimator, default="passthrough"
+        ``"passthrough"``: ``X`` already holds 0/1 codes. An estimator (a hasher, or a
+        pipeline ending in one) is cloned, fitted on the database and used to hash both
+        the database and the queries.
+    n_neighbors : int, default=10
+        Number of neighbours returned by :meth:`kneighbors`.
+    radius : int, default=0
+        Largest distance returned by :meth:`radius_neighbors` (inclusive).
+    backend : {"auto", "numpy", "faiss", "torch"}, default="auto"
+        ``"numpy"``: packed ``uint64`` words, XOR and :func:`numpy.bitwise_count` in
+        blocks, with a counting top-k over the ``n_bits + 1`` distances. ``"faiss"``:
+        faiss ``IndexBinaryFlat`` (``faiss-cpu``), fastest on CPU; its exclusive radius and
+        tie order are corrected. ``"torch"``: byte popcount table on CUDA when available
+        (else CPU), no limit on ``k``. ``"auto"`` picks faiss when installed, else numpy.
+        All backends return identical results.
+    bitorder : {"little", "big"} or None, default=None
+        ``None``: ``X`` holds 0/1 codes of shape ``(n, n_bits)``. ``"little"`` (faiss
+        layout) or ``"big"`` (:func:`numpy.packbits`, PostgreSQL bit strings): ``X`` holds
+        packed ``uint8`` bytes of shape ``(n, ceil(n_bits / 8))`` in that bit order; only
+        with ``hasher="passthrough"``.
+    n_jobs : int, default=None
+        Threads working on blocks of queries (numpy backend) or OpenMP threads of faiss
+        during a search. ``None`` means 1, ``-1`` all cores.
+    device : str, default="auto"
+        Device of the torch backend: ``"auto"`` (CUDA when available), ``"cpu"``,
+        ``"cuda"``, ``"cuda:1"``...
+
+    Attributes
+    ----------
+    codes_ : ndarray of shape (n_samples_fit_, n_bits_), dtype uint8
+        0/1 codes of the database.
+    labels_ : ndarray of shape (n_samples_fit_,) or (n_samples_fit_, n_labels) or None
+        Labels passed to ``fit``, used by :meth:`score`.
+    n_samples_fit_ : int
+        Number of database codes.
+    n_bits_ : int
+        Bits per code.
+    hasher_ : estimator or None
+        The fitted clone of ``hasher``.
+    backend_ : str
+        The backend in use.
+    n_features_in_ : int
+        Number of columns of ``X`` seen during fit.
+
+    See Also
+    --------
+    skhash.metrics.mean_average_precision : the metric of :meth:`score`.
+
+    Examples
+    --------
+    >>> from skhash import HammingRetriever
+    >>> db = [[0, 0, 0, 0], [1, 1, 1, 1], [0, 0, 1, 1], [0, 0, 0, 1]]
+    >>> retriever = HammingRetriever(n_neighbors=2, backend="numpy").fit(db)
+    >>> dist, ind = retriever.kneighbors([[0, 0, 1, 0]])
+    >>> dist, ind
+    (array([[1, 1]], dtype=uint8), array([[0, 2]]))
+    >>> retriever.radius_neighbors([[0, 0, 1, 0]], radius=1, return_distance=False)[0]
+    array([0, 2])
+    """
+
+    _parameter_constraints: dict = {
+        "hasher": [StrOptions({"passthrough"}), HasMethods(["fit", "transform"])],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "radius": [Interval(Integral, 0, None, closed="left")],
+        "backend": [StrOptions({"auto", "numpy", "faiss", "torch"})],
+        "bitorder": [StrOptions({"little", "big"}), None],
+        "n_jobs": [Integral, None],
+        "device": [str],
+    }
+
+    def __init__(
+        self,
+        hasher="passthrough",
+        *,
+        n_neighbors=10,
+        radius=0,
+        backend="auto",
+        bitorder=None,
+        n_jobs=None,
+        device="auto",
+    ):
+        self.hasher = hasher
+        self.n_neighbors = n_neighbors
+        self.radius = radius
+        self.backend = backend
+        self.bitorder = bitorder
+        self.n_jobs = n_jobs
+        self.device = device
+
+    def _passthrough(self):
+        return isinstance(self.hasher, str) and self.hasher == "passthrough"
+
+    def _codes(self, X, *, reset):
+        """Validate ``X`` and turn it into 0/1 codes (hashing it when a hasher is set)."""
+        if self._passthrough():
+            X = validate_data(self, X, dtype=None, reset=reset, ensure_min_samples=1)
+            name = "X"
+            if self.bitorder is not None:
+                if X.dtype != np.uint8:
+                    raise ValueError(
+                        f"With bitorder={self.bitorder!r}, X must hold packed uint8 bytes, "
+                        f"got dtype {X.dtype}. Pass 0/1 codes with bitorder=None."
+                    )
+                return unpack_codes(X, 8 * X.shape[1], check_bitorder(self.bitorder))
+            return check_codes(X, name=name)
+        if reset:
+            validate_data(self, X, skip_check_array=True, reset=True)
+            self.hasher_ = clone(self.hasher)
+            return check_codes(self.hasher_.fit(X, self._y_fit).transform(X), name="codes")
+        validate_data(self, X, skip_check_array=True, reset=False)
+        return check_codes(self.hasher_.transform(X), n_bits=self.n_bits_, name="codes")
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None):
+        """Store (or hash) the database.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_bits) or (n_samples, n_features)
+            0/1 codes (``hasher="passthrough"``) or features for the hasher.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels), default=None
+            Labels of the database items, needed by :meth:`score` (and passed to the
+            hasher's ``fit``).
+
+        Returns
+        -------
+        self : HammingRetriever
+            Fitted retriever.
+        """
+        if self.bitorder is not None and not self._passthrough():
+            raise ValueError("bitorder is only used with hasher='passthrough' (packed codes).")
+        self._y_fit = y
+        try:
+            codes = self._codes(X, reset=True)
+        finally:
+            del self._y_fit
+        if y is not None:
+            y = np.asarray(y)
+            if y.ndim not in (1, 2) or len(y) != len(codes):
+                raise ValueError(
+                    f"y has shape {y.shape} but X has {len(codes)} samples: give one label "
+                    f"(or one indicator row) per sample."
+                )
+        if self._passthrough():
+            self.hasher_ = None
+        self.codes_ = codes
+        self.labels_ = y
+        self.n_samples_fit_, self.n_bits_ = codes.shape
+        self._index = make_backend(self.backend, codes, n_jobs=self.n_jobs, device=self.device)
+        self.backend_ = self._index.name
+        return self
+
+    def encode(self, X):
+        """The 0/1 codes of ``X`` as the retriever searches them.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_bits) or (n_samples, n_features)
+            Codes (validated, unpacked when ``bitorder`` is set) or features (hashed by
+            ``hasher_``).
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_bits_), dtype uint8
+        """
+        check_is_fitted(self)
+        return self._codes(X, reset=False)
+
+    _queries = encode
+
+    def kneighbors(self, X=None, n_neighbors=None, return_distance=True):
+        """The ``n_neighbors`` nearest database codes of each query.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_queries, n_bits) or (n_queries, n_features), default=None
+            Queries. ``None``: the database itself, each point excluded from its own
+            neighbours.
+        n_neighbors : int, default=None
+            Number of neighbours; ``None`` uses the constructor's value.
+        return_distance : bool, default=True
+            Also return the distances.
+
+        Returns
+        -------
+        dist : ndarray of shape (n_queries, n_neighbors), unsigned integer dtype
+            Hamming distances, ascending. Only when ``return_distance=True``.
+        ind : ndarray of shape (n_queries, n_neighbors)
+            Database indices; among equal distances, in increasing order.
+        """
+        check_is_fitted(self)
+        k = self.n_neighbors if n_neighbors is None else n_neighbors
+        if not isinstance(k, Integral) or isinstance(k, bool) or k < 1:
+            raise ValueError(f"n_neighbors must be a positive integer, got {k!r}.")
+        available = self.n_samples_fit_ - (X is None)
+        if k > available:
+            raise ValueError(
+                f"n_neighbors={k} is larger than the {available} database codes that can be "
+                f"returned{' (X=None excludes each point itself)' if X is None else ''}; "
+                f"use n_neighbors <= {available}."
+            )
+        if X is None:
+            dist, ind = self._index.kneighbors(self.codes_, k + 1)
+            dist, ind = _drop_self(dist, ind)
+        else:
+            dist, ind = self._index.kneighbors(self._queries(X), k)
+        return (dist, ind) if return_distance else ind
+
+    def radius_neighbors(self, X=None, radius=None, return_distance=True, sort_results=True):
+        """Database codes within Hamming distance ``radius`` (inclusive) of each query.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_queries, n_bits) or (n_queries, n_features), default=None
+            Queries; ``None``: the database, each point excluded from its own result.
+        radius : int, default=None
+            Largest distance returned; ``None`` uses the constructor's value.
+        return_distance : bool, default=True
+            Also return the distances.
+        sort_results : bool, default=True
+            Order each result by distance, then index; ``False`` gives index order.
+
+        Returns
+        -------
+        dist : ndarray of shape (n_queries,), dtype object
+            One array of distances per query. Only when ``return_distance=True``.
+        ind : ndarray of shape (n_queries,), dtype object
+            One array of database indices per query.
+        """
+        indptr, dist, ind = self._radius_csr(X, radius, sort_results)
+        ind_rows = _split(ind, indptr)
+        if not return_distance:
+            return ind_rows
+        return _split(dist, indptr), ind_rows
+
+    def _radius_csr(self, X, radius, sort_results=True):
+        check_is_fitted(self)
+        radius = self.radius if radius is None else radius
+        if not isinstance(radius, Integral) or isinstance(radius, bool) or radius < 0:
+            raise ValueError(
+                f"radius must be a non-negative integer number of bits, got {radius!r}."
+            )
+        codes = self.codes_ if X is None else self._queries(X)
+        indptr, dist, ind = self._index.radius_neighbors(codes, int(radius))
+        if X is None:
+            rows = np.repeat(np.arange(len(codes)), np.diff(indptr))
+            keep = ind != rows
+            np.cumsum(np.bincount(rows[keep], minlength=len(codes)), out=indptr[1:])
+            dist, ind = dist[keep], ind[keep]
+        if not sort_results:
+            rows = np.repeat(np.arange(len(codes)), np.diff(indptr))
+            order = np.lexsort((ind, rows))
+            dist, ind = dist[order], ind[order]
+        return indptr, dist, ind
+
+    def kneighbors_graph(self, X=None, n_neighbors=None, mode="connectivity"):
+        """Sparse graph of the k nearest neighbours (CSR, one row per query).
+
+        Parameters
+        ----------
+        X : array-like, default=None
+            Queries; ``None``: the database without self-loops.
+        n_neighbors : int, default=None
+            Number of neighbours per row.
+        mode : {"connectivity", "distance"}, default="connectivity"
+            Entries are ones, or Hamming distances (zeros kept as explicit entries), the
+            form ``metric="precomputed"`` estimators such as DBSCAN, Isomap or TSNE expect.
+
+        Returns
+        -------
+        graph : sparse matrix of shape (n_queries, n_samples_fit_), CSR
+        """
+        _check_mode(mode)
+        dist, ind = self.kneighbors(X, n_neighbors)
+        n_rows, k = ind.shape
+        data = np.ones(ind.size) if mode == "connectivity" else dist.ravel().astype(np.float64)
+        indptr = np.arange(0, n_rows * k + 1, k)
+        return csr_matrix((data, ind.ravel(), indptr), shape=(n_rows, self.n_samples_fit_))
+
+    def radius_neighbors_graph(self, X=None, radius=None, mode="connectivity",
+                               sort_results=False):
+        """Sparse graph of the neighbours within ``radius`` (CSR, one row per query).
+
+        Parameters
+        ----------
+        X : array-like, default=None
+            Queries; ``None``: the database without self-loops.
+        radius : int, default=None
+            Largest distance (inclusive).
+        mode : {"connectivity", "distance"}, default="connectivity"
+            Entries are ones, or Hamming distances (explicit zeros kept).
+        sort_results : bool, default=False
+            Order the entries of each row by distance (else by column index).
+
+        Returns
+        -------
+        graph : sparse matrix of shape (n_queries, n_samples_fit_), CSR
+        """
+        _check_mode(mode)
+        indptr, dist, ind = self._radius_csr(X, radius, sort_results)
+        data = np.ones(len(ind)) if mode == "connectivity" else dist.astype(np.float64)
+        return csr_matrix(
+            (data, ind, indptr), shape=(len(indptr) - 1, self.n_samples_fit_)
+        )
+
+    def score(self, X, y, sample_weight=None):
+        """Mean average precision of the queries ``X`` against the fitted database.
+
+        Relevant items share the query's class (1-D labels) or a label (indicator
+        matrices); the whole database is ranked, ties in database order.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_queries, n_bits) or (n_queries, n_features)
+            Queries.
+        y : array-like of shape (n_queries,) or (n_queries, n_labels)
+            Labels of the queries.
+        sample_weight : None
+            Not supported; present for API compatibility.
+
+        Returns
+        -------
+        score : float
+            mAP@all, see :func:`skhash.metrics.mean_average_precision`.
+        """
+        from ..metrics import mean_average_precision
+
+        check_is_fitted(self)
+        if sample_weight is not None:
+            raise ValueError("HammingRetriever.score does not support sample_weight.")
+        if self.labels_ is None:
+            raise ValueError(
+                "HammingRetriever was fitted without labels: call fit(X, y) to use score."
+            )
+        return mean_average_precision(self._queries(X), self.codes_, y, self.labels_)
+
+    def __getstate__(self):
+        return self.__dict__.copy()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = True
+        tags.target_tags.required = False
+        return tags
+
+
+def _drop_self(dist, ind):
+    """Remove each row's own index from a (k + 1)-neighbour result (or its last entry)."""
+    n_rows, k1 = ind.shape
+    is_self = ind == np.arange(n_rows)[:, None]
+    missing = ~is_self.any(axis=1)
+    is_self[missing, -1] = True
+    keep = ~is_self
+    return dist[keep].reshape(n_rows, k1 - 1), ind[keep].reshape(n_rows, k1 - 1)
+
+
+def _split(values, indptr):
+    out = np.empty(len(indptr) - 1, dtype=object)
+    for i in range(len(out)):
+        out[i] = values[indptr[i]:indptr[i + 1]]
+    return out
+
+
+def _check_mode(mode):
+    if mode not in ("connectivity", "distance"):
+        raise ValueError(f"mode must be 'connectivity' or 'distance', got {mode!r}.")

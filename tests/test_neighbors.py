@@ -1,0 +1,224 @@
+"""HammingRetriever: every backend against a brute-force stable argsort."""
+
+import pickle
+
+import numpy as np
+import pytest
+from reference_metrics import reference_distances
+from scipy.sparse import issparse
+from sklearn.cluster import DBSCAN
+from sklearn.manifold import Isomap
+
+from skhash import HammingRetriever, LSHHasher
+from skhash.neighbors._backends import faiss_available
+
+BACKENDS = ["numpy", "torch"] + (["faiss"] if faiss_available() else [])
+requires_faiss = pytest.mark.skipif(not faiss_available(), reason="faiss-cpu not installed")
+try:
+    import torch  # noqa: F401
+
+    HAVE_TORCH = True
+except ImportError:
+    HAVE_TORCH = False
+
+
+def backend_param(name):
+    marks = []
+    if name == "torch" and not HAVE_TORCH:
+        marks.append(pytest.mark.skip(reason="torch not installed"))
+    return pytest.param(name, marks=marks)
+
+
+ALL_BACKENDS = [backend_param(b) for b in BACKENDS]
+
+
+def brute_kneighbors(q, db, k):
+    dist = reference_distances(q, db)
+    order = np.argsort(dist, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(dist, order, axis=1), order
+
+
+def brute_radius(q, db, radius):
+    dist = reference_distances(q, db)
+    out = []
+    for row in dist:
+        ind = np.flatnonzero(row <= radius)
+        ind = ind[np.argsort(row[ind], kind="stable")]
+        out.append((row[ind], ind))
+    return out
+
+
+def random_codes(rng, n, n_bits, p_one=0.5):
+    return (rng.random((n, n_bits)) < p_one).astype(np.uint8)
+
+
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+def test_kneighbors_and_radius_match_brute_force_on_many_random_cases(backend):
+    rng = np.random.default_rng(0)
+    n_cases = 1000 if backend != "torch" else 150
+    for _ in range(n_cases):
+        n_bits = int(rng.integers(1, 140))
+        n_db = int(rng.integers(1, 80))
+        p_one = float(rng.choice([0.5, 0.9, 0.02]))  # heavy ties for skewed bits
+        db = random_codes(rng, n_db, n_bits, p_one)
+        q = random_codes(rng, int(rng.integers(1, 6)), n_bits, p_one)
+        k = int(rng.integers(1, n_db + 1))
+        retriever = HammingRetriever(n_neighbors=k, backend=backend).fit(db)
+        dist, ind = retriever.kneighbors(q)
+        ref_dist, ref_ind = brute_kneighbors(q, db, k)
+        np.testing.assert_array_equal(ind, ref_ind)
+        np.testing.assert_array_equal(dist, ref_dist)
+        radius = int(rng.integers(0, n_bits + 2))
+        rdist, rind = retriever.radius_neighbors(q, radius=radius)
+        for got_d, got_i, (want_d, want_i) in zip(
+            rdist, rind, brute_radius(q, db, radius), strict=True
+        ):
+            np.testing.assert_array_equal(got_i, want_i)
+            np.testing.assert_array_equal(got_d, want_d)
+
+
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+@pytest.mark.parametrize("n_bits", [7, 64, 65, 256])
+@pytest.mark.parametrize("k", [3, 250])
+def test_larger_database_with_ties(backend, n_bits, k):
+    rng = np.random.default_rng(n_bits)
+    # few distinct codes: many exact duplicates, so the tie order is exercised
+    base = random_codes(rng, 30, n_bits)
+    db = base[rng.integers(0, 30, 3000)]
+    q = base[rng.integers(0, 30, 40)] ^ random_codes(rng, 40, n_bits, 0.05)
+    retriever = HammingRetriever(n_neighbors=k, backend=backend, n_jobs=2).fit(db)
+    dist, ind = retriever.kneighbors(q)
+    ref_dist, ref_ind = brute_kneighbors(q, db, k)
+    np.testing.assert_array_equal(ind, ref_ind)
+    np.testing.assert_array_equal(dist, ref_dist)
+
+
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+def test_x_none_excludes_self(backend):
+    rng = np.random.default_rng(1)
+    db = random_codes(rng, 200, 6)  # 64 possible codes: duplicates at distance 0
+    retriever = HammingRetriever(n_neighbors=5, backend=backend).fit(db)
+    dist, ind = retriever.kneighbors()
+    full = reference_distances(db, db)
+    np.fill_diagonal(full, 10**6)
+    order = np.argsort(full, axis=1, kind="stable")[:, :5]
+    np.testing.assert_array_equal(ind, order)
+    np.testing.assert_array_equal(dist, np.take_along_axis(full, order, axis=1))
+    assert not (ind == np.arange(200)[:, None]).any()
+    _, rind = retriever.radius_neighbors(radius=1)
+    for i, row in enumerate(rind):
+        want = np.flatnonzero(full[i] <= 1)
+        want = want[np.argsort(full[i][want], kind="stable")]
+        np.testing.assert_array_equal(row, want)
+
+
+def test_backends_agree_and_auto():
+    rng = np.random.default_rng(2)
+    db, q = random_codes(rng, 500, 33), random_codes(rng, 20, 33)
+    results = [
+        HammingRetriever(n_neighbors=40, backend=b).fit(db).kneighbors(q) for b in BACKENDS
+    ]
+    for dist, ind in results[1:]:
+        np.testing.assert_array_equal(ind, results[0][1])
+        np.testing.assert_array_equal(dist, results[0][0])
+    expected = "faiss" if faiss_available() else "numpy"
+    assert HammingRetriever().fit(db).backend_ == expected
+
+
+def test_radius_sort_results_false_gives_index_order():
+    rng = np.random.default_rng(3)
+    db, q = random_codes(rng, 300, 10), random_codes(rng, 5, 10)
+    retriever = HammingRetriever(radius=3, backend="numpy").fit(db)
+    dist, ind = retriever.radius_neighbors(q, sort_results=False)
+    full = reference_distances(q, db)
+    for i in range(len(q)):
+        np.testing.assert_array_equal(ind[i], np.flatnonzero(full[i] <= 3))
+        np.testing.assert_array_equal(dist[i], full[i][full[i] <= 3])
+
+
+@pytest.mark.parametrize("bitorder", ["little", "big"])
+def test_packed_input(bitorder):
+    rng = np.random.default_rng(4)
+    db, q = random_codes(rng, 100, 24), random_codes(rng, 7, 24)
+    packed_db = np.packbits(db, axis=1, bitorder=bitorder)
+    packed_q = np.packbits(q, axis=1, bitorder=bitorder)
+    a = HammingRetriever(n_neighbors=9, bitorder=bitorder, backend="numpy").fit(packed_db)
+    b = HammingRetriever(n_neighbors=9, backend="numpy").fit(db)
+    np.testing.assert_array_equal(a.kneighbors(packed_q)[1], b.kneighbors(q)[1])
+    with pytest.raises(ValueError, match="must hold packed uint8 bytes"):
+        a.kneighbors(packed_q.astype(np.int64))
+
+
+def test_graphs_work_as_precomputed_input():
+    rng = np.random.default_rng(5)
+    centers = random_codes(rng, 3, 32)
+    labels = rng.integers(0, 3, 120)
+    db = centers[labels] ^ random_codes(rng, 120, 32, 0.03)
+    retriever = HammingRetriever(n_neighbors=8, radius=4, backend="numpy").fit(db)
+    graph = retriever.kneighbors_graph(mode="distance")
+    assert issparse(graph) and graph.format == "csr" and graph.shape == (120, 120)
+    assert graph.nnz == 120 * 8 and graph.diagonal().sum() == 0
+    dist, ind = retriever.kneighbors()
+    np.testing.assert_array_equal(graph.indices.reshape(120, 8), ind)
+    rgraph = retriever.radius_neighbors_graph(mode="distance")
+    full = reference_distances(db, db)
+    np.fill_diagonal(full, 99)
+    assert rgraph.nnz == (full <= 4).sum()
+    np.testing.assert_array_equal(rgraph.toarray()[full <= 4], full[full <= 4])
+    clusters = DBSCAN(eps=4, min_samples=3, metric="precomputed").fit_predict(rgraph)
+    # DBSCAN on the graph recovers the three planted clusters
+    for c in range(3):
+        assert len(set(clusters[labels == c])) == 1
+    assert len(set(clusters)) == 3
+    # like KNeighborsTransformer: query the database itself, one extra neighbour (self)
+    one_cluster = centers[0] ^ random_codes(rng, 80, 32, 0.15)
+    single = HammingRetriever(backend="numpy").fit(one_cluster)
+    self_graph = single.kneighbors_graph(one_cluster, n_neighbors=11, mode="distance")
+    embedding = Isomap(n_neighbors=10, metric="precomputed").fit_transform(self_graph)
+    assert embedding.shape == (80, 2) and np.isfinite(embedding).all()
+    conn = retriever.kneighbors_graph(q := db[:5], n_neighbors=3)
+    assert conn.shape == (5, 120) and set(conn.data) == {1.0}
+    assert q.shape == (5, 32)
+
+
+def test_with_hasher_and_pickle():
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(200, 10))
+    retriever = HammingRetriever(LSHHasher(n_bits=16, random_state=0), n_neighbors=5,
+                                 backend="numpy").fit(X)
+    codes = LSHHasher(n_bits=16, random_state=0).fit(X).transform(X)
+    np.testing.assert_array_equal(retriever.codes_, codes)
+    ref = HammingRetriever(n_neighbors=5, backend="numpy").fit(codes)
+    np.testing.assert_array_equal(retriever.kneighbors(X[:10])[1], ref.kneighbors(codes[:10])[1])
+    for backend in BACKENDS:
+        fitted = HammingRetriever(n_neighbors=5, backend=backend).fit(codes)
+        restored = pickle.loads(pickle.dumps(fitted))
+        np.testing.assert_array_equal(restored.kneighbors(codes[:10])[1],
+                                      fitted.kneighbors(codes[:10])[1])
+
+
+def test_errors():
+    db = np.zeros((5, 8), dtype=np.uint8)
+    with pytest.raises(ValueError, match="X must hold only 0 and 1"):
+        HammingRetriever().fit(np.full((5, 8), 2))
+    with pytest.raises(ValueError, match="X must have an integer or boolean dtype"):
+        HammingRetriever().fit(np.random.default_rng(0).normal(size=(5, 8)))
+    fitted = HammingRetriever(backend="numpy").fit(db)
+    with pytest.raises(ValueError, match="X has 9 features, but HammingRetriever is expecting 8"):
+        fitted.kneighbors(np.zeros((2, 9), dtype=np.uint8), n_neighbors=2)
+    with pytest.raises(ValueError, match="n_neighbors=6 is larger than the 5 database codes"):
+        fitted.kneighbors(db, n_neighbors=6)
+    with pytest.raises(ValueError, match=r"larger than the 4 database codes .*excludes each"):
+        fitted.kneighbors(n_neighbors=5)
+    with pytest.raises(ValueError, match="radius must be a non-negative integer"):
+        fitted.radius_neighbors(db, radius=-1)
+    with pytest.raises(ValueError, match="'radius' parameter of HammingRetriever must be"):
+        HammingRetriever(radius=-1).fit(db)
+    with pytest.raises(ValueError, match="y has shape"):
+        HammingRetriever().fit(db, np.zeros(4))
+    with pytest.raises(ValueError, match="fitted without labels"):
+        fitted.score(db, np.zeros(5))
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        HammingRetriever().kneighbors(db)

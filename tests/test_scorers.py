@@ -62,7 +62,8 @@ def test_grid_search_over_hasher_pipeline(blobs, n_jobs):
 def test_grid_search_default_scoring_with_retriever_pipeline(blobs, n_jobs):
     X, y = blobs
     pipe = make_pipeline(
-        StandardScaler(), ITQHasher(n_iter=10, random_state=0),
+        StandardScaler(),
+        ITQHasher(n_iter=10, random_state=0),
         HammingRetriever(backend="numpy"),
     )
     search = GridSearchCV(pipe, {"itqhasher__n_bits": [1, 16]}, cv=CV, n_jobs=n_jobs)
@@ -95,7 +96,9 @@ def test_cross_val_score(blobs):
     assert scores.shape == (3,) and np.all(scores > 2 * chance)
     retriever_scores = cross_val_score(
         make_pipeline(LSHHasher(n_bits=32, random_state=0), HammingRetriever(backend="numpy")),
-        X, y, cv=CV,
+        X,
+        y,
+        cv=CV,
     )
     assert np.all(retriever_scores > chance)
 

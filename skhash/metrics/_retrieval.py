@@ -48,9 +48,7 @@ def _resolve_options(preset, **options):
     elif isinstance(preset, str) and preset in MAP_PRESETS:
         base = MAP_PRESETS[preset]
     else:
-        raise ValueError(
-            f"preset must be None or one of {sorted(MAP_PRESETS)}, got {preset!r}."
-        )
+        raise ValueError(f"preset must be None or one of {sorted(MAP_PRESETS)}, got {preset!r}.")
     resolved = {}
     for name, value in options.items():
         value = base[name] if value is None else value
@@ -301,8 +299,7 @@ def _check_k(k, problem):
     return int(k)
 
 
-def recall_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable",
-                no_relevant="zero"):
+def recall_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable", no_relevant="zero"):
     """Mean recall of the ``k`` nearest database items (share of relevant items retrieved).
 
     Parameters
@@ -339,8 +336,7 @@ def recall_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable",
     return _mean(recall, total > 0 if no_relevant == "skip" else slice(None))
 
 
-def precision_within_radius(query_codes, db_codes, y_query, y_db, *, radius=2,
-                            no_retrieved="zero"):
+def precision_within_radius(query_codes, db_codes, y_query, y_db, *, radius=2, no_retrieved="zero"):
     """Mean precision of the database items within Hamming distance ``radius`` (inclusive).
 
     Parameters

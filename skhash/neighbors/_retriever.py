@@ -306,8 +306,7 @@ class HammingRetriever(BaseEstimator):
         indptr = np.arange(0, n_rows * k + 1, k)
         return csr_matrix((data, ind.ravel(), indptr), shape=(n_rows, self.n_samples_fit_))
 
-    def radius_neighbors_graph(self, X=None, radius=None, mode="connectivity",
-                               sort_results=False):
+    def radius_neighbors_graph(self, X=None, radius=None, mode="connectivity", sort_results=False):
         """Sparse graph of the neighbours within ``radius`` (CSR, one row per query).
 
         Parameters
@@ -328,9 +327,7 @@ class HammingRetriever(BaseEstimator):
         _check_mode(mode)
         indptr, dist, ind = self._radius_csr(X, radius, sort_results)
         data = np.ones(len(ind)) if mode == "connectivity" else dist.astype(np.float64)
-        return csr_matrix(
-            (data, ind, indptr), shape=(len(indptr) - 1, self.n_samples_fit_)
-        )
+        return csr_matrix((data, ind, indptr), shape=(len(indptr) - 1, self.n_samples_fit_))
 
     def score(self, X, y, sample_weight=None):
         """Mean average precision of the queries ``X`` against the fitted database.
@@ -386,7 +383,7 @@ def _drop_self(dist, ind):
 def _split(values, indptr):
     out = np.empty(len(indptr) - 1, dtype=object)
     for i in range(len(out)):
-        out[i] = values[indptr[i]:indptr[i + 1]]
+        out[i] = values[indptr[i] : indptr[i + 1]]
     return out
 
 

@@ -37,7 +37,7 @@ class SpectralHasher(BaseHasher):
         Mode ``k`` of each bit on each axis (one non-zero entry per row).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also

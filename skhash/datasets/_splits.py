@@ -1,0 +1,84 @@
+"""Query / database splits of the retrieval literature."""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+
+__all__ = ["PROTOCOLS", "query_database_split"]
+
+#: Named protocols: queries drawn per class or overall; the database is the rest and is
+#: also the training set, as in the IDR-AE paper and its released code.
+PROTOCOLS = {
+    "idrae-paper": {"n_queries_per_class": 1000},
+    "idrae-code": {"n_queries": 10_000},
+    "cifar10-features": {"n_queries": 1_000},
+}
+
+
+def query_database_split(
+    y, *, n_queries=None, n_queries_per_class=None, protocol=None, random_state=None
+):
+    """Indices of a stratified query set and of the database (the rest).
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Class labels.
+    n_queries : int, default=None
+        Total number of queries, drawn stratified by class.
+    n_queries_per_class : int, default=None
+        Number of queries drawn from every class (the IDR-AE paper's CIFAR-10 protocol).
+    protocol : str, default=None
+        A name of :data:`PROTOCOLS`, instead of the two counts.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the draw.
+
+    Returns
+    -------
+    query_index, database_index : ndarray of int
+        Disjoint, sorted, covering every sample.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhash.datasets import query_database_split
+    >>> y = np.repeat(np.arange(3), 10)
+    >>> query, db = query_database_split(y, n_queries_per_class=2, random_state=0)
+    >>> len(query), len(db), np.bincount(y[query]).tolist()
+    (6, 24, [2, 2, 2])
+    """
+    if protocol is not None:
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"protocol must be one of {sorted(PROTOCOLS)}, got {protocol!r}.")
+        return query_database_split(y, **PROTOCOLS[protocol], random_state=random_state)
+    if (n_queries is None) == (n_queries_per_class is None):
+        raise ValueError("give exactly one of n_queries and n_queries_per_class.")
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D class labels, got shape {y.shape}.")
+    rng = check_random_state(random_state)
+    index = np.arange(len(y))
+    if n_queries_per_class is not None:
+        if not isinstance(n_queries_per_class, Integral) or n_queries_per_class < 1:
+            raise ValueError(
+                f"n_queries_per_class must be a positive integer, got {n_queries_per_class!r}."
+            )
+        classes, counts = np.unique(y, return_counts=True)
+        if counts.min() <= n_queries_per_class:
+            raise ValueError(
+                f"class {classes[counts.argmin()]!r} has {counts.min()} samples, not more than "
+                f"n_queries_per_class={n_queries_per_class}: no database item would be left."
+            )
+        query = np.concatenate(
+            [rng.choice(index[y == c], n_queries_per_class, replace=False) for c in classes]
+        )
+    else:
+        if not isinstance(n_queries, Integral) or not 1 <= n_queries < len(y):
+            raise ValueError(
+                f"n_queries must be an integer in [1, {len(y) - 1}], got {n_queries!r}."
+            )
+        query, _ = train_test_split(index, train_size=n_queries, stratify=y, random_state=rng)
+    query = np.sort(query)
+    return query, np.setdiff1d(index, query, assume_unique=True)

@@ -1,0 +1,66 @@
+import numpy as np
+import pytest
+from conftest import SHARED_DATA
+
+from skhash.datasets import (
+    PROTOCOLS,
+    load_cifar10_features,
+    load_mnist,
+    query_database_split,
+)
+
+
+def test_split_per_class_is_disjoint_and_covers_everything():
+    y = np.repeat(np.arange(4), [10, 12, 9, 15])
+    query, db = query_database_split(y, n_queries_per_class=3, random_state=0)
+    assert np.bincount(y[query]).tolist() == [3, 3, 3, 3]
+    assert np.intersect1d(query, db).size == 0
+    np.testing.assert_array_equal(np.sort(np.concatenate([query, db])), np.arange(len(y)))
+
+
+def test_split_total_is_stratified_and_seeded():
+    y = np.repeat(np.arange(10), 100)
+    query, db = query_database_split(y, n_queries=100, random_state=1)
+    assert np.bincount(y[query]).tolist() == [10] * 10 and len(db) == 900
+    again, _ = query_database_split(y, n_queries=100, random_state=1)
+    other, _ = query_database_split(y, n_queries=100, random_state=2)
+    np.testing.assert_array_equal(query, again)
+    assert not np.array_equal(query, other)
+
+
+def test_named_protocols():
+    y = np.repeat(np.arange(10), 1_200)
+    query, db = query_database_split(y, protocol="idrae-code", random_state=0)
+    assert len(query) == 10_000 and len(db) == 2_000
+    query, _ = query_database_split(y, protocol="idrae-paper", random_state=0)
+    assert len(query) == 10 * PROTOCOLS["idrae-paper"]["n_queries_per_class"]
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({}, "exactly one of n_queries and n_queries_per_class"),
+        ({"n_queries": 5, "n_queries_per_class": 1}, "exactly one"),
+        ({"n_queries": 30}, r"n_queries must be an integer in \[1, 29\]"),
+        ({"n_queries_per_class": 10}, "no database item would be left"),
+        ({"protocol": "nope"}, "protocol must be one of"),
+    ],
+)
+def test_split_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        query_database_split(np.repeat(np.arange(3), 10), **kwargs)
+
+
+def test_loaders_name_the_missing_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="SKHASH_DATA"):
+        load_mnist(data_home=tmp_path)
+
+
+def test_loaders_read_the_shared_data():
+    if not (SHARED_DATA / "mnist_train.npz").is_file():
+        pytest.skip(f"shared data not found in {SHARED_DATA}")
+    X, y = load_mnist(data_home=SHARED_DATA)
+    assert X.shape == (70_000, 784) and X.dtype == np.float32 and 0 <= X.min() and X.max() <= 1
+    assert np.bincount(y).tolist()[:2] == [5923 + 980, 6742 + 1135]
+    X, y = load_cifar10_features(data_home=SHARED_DATA)
+    assert X.shape == (10_000, 1280) and np.bincount(y).tolist() == [1000] * 10

@@ -269,3 +269,19 @@ def test_precision_errors():
         precision_within_radius(q, db, [0, 0], [0] * 5, radius=-1)
     with pytest.raises(ValueError, match="2-D, so it must be a 0/1 label indicator"):
         precision_at_k(q, db, [[0, 2], [1, 0]], [[0, 1]] * 5, k=1)
+
+
+def test_threads_and_blocks_do_not_change_results(monkeypatch):
+    from skhash.metrics import _ranking
+
+    q, db, yq, ydb = random_problem(9, n_query=300, n_db=400, n_bits=20)
+    expected = reference_map(q, db, yq, ydb, at=30)
+    # tiny blocks: many blocks of few queries, run in two threads
+    monkeypatch.setattr(_ranking, "_MAX_BLOCK_BYTES", 400 * 24 * 7)
+    for n_jobs in [None, 2]:
+        assert mean_average_precision(q, db, yq, ydb, at=30, n_jobs=n_jobs) == pytest.approx(
+            expected, abs=1e-12
+        )
+        assert mean_average_precision(
+            q, db, yq, ydb, ties="expected", n_jobs=n_jobs
+        ) == pytest.approx(mean_average_precision(q, db, yq, ydb, ties="expected"))

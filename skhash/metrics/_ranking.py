@@ -8,6 +8,7 @@ no comparison sort of a whole row is run.
 """
 
 import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
 
 from .._bits import check_codes, codes_to_words, hamming_block, packed_to_words
 
@@ -107,7 +108,9 @@ class RankingProblem:
     query itself goes to an extra bucket ``n_bits + 1`` that is never retrieved.
     """
 
-    def __init__(self, query_codes, db_codes, y_query=None, y_db=None, *, labels=True):
+    def __init__(self, query_codes, db_codes, y_query=None, y_db=None, *, labels=True,
+                 n_jobs=None):
+        self.n_jobs = n_jobs
         query_codes = check_codes(query_codes, name="query_codes")
         self.exclude_self = db_codes is None
         if self.exclude_self:
@@ -150,8 +153,27 @@ class RankingProblem:
         return dist, rel, hist, hist_rel
 
     def block_bounds(self, bytes_per_pair=_BYTES_PER_PAIR):
-        step = rows_per_block(self.n_db, bytes_per_pair=bytes_per_pair)
+        n_threads = effective_n_jobs(self.n_jobs)
+        step = rows_per_block(
+            self.n_db, max(_MAX_BLOCK_BYTES // n_threads, 2**20), bytes_per_pair
+        )
+        step = max(1, min(step, -(-self.n_query // n_threads)))
         return [(s, min(s + step, self.n_query)) for s in range(0, self.n_query, step)]
+
+    def for_each_block(self, func):
+        """Call ``func(start, stop)`` on every block of queries, in ``n_jobs`` threads.
+
+        ``func`` writes its results into disjoint slices of preallocated arrays; numpy
+        releases the GIL in the distance and counting kernels.
+        """
+        blocks = self.block_bounds()
+        if effective_n_jobs(self.n_jobs) == 1 or len(blocks) == 1:
+            for start, stop in blocks:
+                func(start, stop)
+        else:
+            Parallel(n_jobs=self.n_jobs, prefer="threads")(
+                delayed(func)(start, stop) for start, stop in blocks
+            )
 
 
 def bucket_counts(dist, n_buckets, rel=None):

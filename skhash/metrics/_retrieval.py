@@ -94,7 +94,8 @@ def _average_precisions(problem, R, normalize, ties):
     ap = np.zeros(n_query)
     has_relevant = np.zeros(n_query, dtype=bool)
     H = harmonic(problem.n_db) if ties == "expected" else None
-    for start, stop in problem.block_bounds():
+
+    def run(start, stop):
         dist, rel, hist, hist_rel = problem.block(start, stop)
         total_rel = hist_rel.sum(axis=1)
         if ties == "stable":
@@ -114,6 +115,8 @@ def _average_precisions(problem, R, normalize, ties):
             has_relevant[start:stop] = total_rel > 0
         with np.errstate(invalid="ignore", divide="ignore"):
             ap[start:stop] = np.where(norm > 0, num / norm, 0.0)
+
+    problem.for_each_block(run)
     return ap, has_relevant
 
 
@@ -171,6 +174,7 @@ def mean_average_precision(
     no_relevant=None,
     ties=None,
     preset=None,
+    n_jobs=None,
 ):
     """Mean average precision (mAP, or mAP@R) of Hamming ranking.
 
@@ -212,6 +216,8 @@ def mean_average_precision(
         ``"ssdh"``: relevant retrieved, no-relevant queries count 0 (the first four sort
         with an unstable quicksort; database order is used); ``"fire"`` (cisip-FIRe):
         no-relevant queries skipped; ``"sklearn"``: normalised by all relevant items.
+    n_jobs : int, default=None
+        Threads working on blocks of queries; ``None`` means 1, ``-1`` all cores.
 
     Returns
     -------
@@ -233,7 +239,7 @@ def mean_average_precision(
     0.5833
     """
     options = _resolve_options(preset, normalize=normalize, no_relevant=no_relevant, ties=ties)
-    problem = RankingProblem(query_codes, db_codes, y_query, y_db)
+    problem = RankingProblem(query_codes, db_codes, y_query, y_db, n_jobs=n_jobs)
     R = _check_cutoff(at, "at", problem.n_candidates, allow_none=True)
     ap, has_relevant = _average_precisions(problem, R, options["normalize"], options["ties"])
     keep = has_relevant if options["no_relevant"] == "skip" else slice(None)
@@ -244,10 +250,13 @@ def _relevant_counts(problem, k, ties):
     """Relevant items in the top ``k`` and relevant items overall, per query."""
     in_top = np.zeros(problem.n_query)
     total = np.zeros(problem.n_query, dtype=np.int64)
-    for start, stop in problem.block_bounds():
+
+    def run(start, stop):
         dist, rel, hist, hist_rel = problem.block(start, stop)
         in_top[start:stop] = relevant_in_top(dist, rel, hist, hist_rel, k, ties)
         total[start:stop] = hist_rel.sum(axis=1)
+
+    problem.for_each_block(run)
     return in_top, total
 
 
@@ -256,7 +265,8 @@ def _check_ties(ties):
         raise ValueError(f"ties must be one of {_CHOICES['ties']}, got {ties!r}.")
 
 
-def precision_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable"):
+def precision_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable",
+                   n_jobs=None):
     """Mean precision of the ``k`` nearest database items (P@k).
 
     Parameters
@@ -272,6 +282,8 @@ def precision_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable"
         Number of retrieved items; must not exceed the database size.
     ties : {"stable", "expected"}, default="stable"
         Order inside a distance: database order, or the expectation over random orders.
+    n_jobs : int, default=None
+        Threads working on blocks of queries; ``None`` means 1, ``-1`` all cores.
 
     Returns
     -------
@@ -284,7 +296,7 @@ def precision_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable"
     0.5
     """
     _check_ties(ties)
-    problem = RankingProblem(query_codes, db_codes, y_query, y_db)
+    problem = RankingProblem(query_codes, db_codes, y_query, y_db, n_jobs=n_jobs)
     k = _check_k(k, problem)
     in_top, _ = _relevant_counts(problem, k, ties)
     return float(np.mean(in_top / k))
@@ -302,7 +314,7 @@ def _check_k(k, problem):
 
 
 def recall_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable",
-                no_relevant="zero"):
+                no_relevant="zero", n_jobs=None):
     """Mean recall of the ``k`` nearest database items (share of relevant items retrieved).
 
     Parameters
@@ -315,6 +327,8 @@ def recall_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable",
         Order inside a distance.
     no_relevant : {"zero", "skip"}, default="zero"
         Recall of a query without any relevant item: 0, or left out of the mean.
+    n_jobs : int, default=None
+        Threads working on blocks of queries; ``None`` means 1, ``-1`` all cores.
 
     Returns
     -------
@@ -331,7 +345,7 @@ def recall_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable",
         raise ValueError(
             f"no_relevant must be one of {_CHOICES['no_relevant']}, got {no_relevant!r}."
         )
-    problem = RankingProblem(query_codes, db_codes, y_query, y_db)
+    problem = RankingProblem(query_codes, db_codes, y_query, y_db, n_jobs=n_jobs)
     k = _check_k(k, problem)
     in_top, total = _relevant_counts(problem, k, ties)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -340,7 +354,7 @@ def recall_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable",
 
 
 def precision_within_radius(query_codes, db_codes, y_query, y_db, *, radius=2,
-                            no_retrieved="zero"):
+                            no_retrieved="zero", n_jobs=None):
     """Mean precision of the database items within Hamming distance ``radius`` (inclusive).
 
     Parameters
@@ -352,6 +366,8 @@ def precision_within_radius(query_codes, db_codes, y_query, y_db, *, radius=2,
     no_retrieved : {"zero", "skip"}, default="zero"
         Precision of a query that retrieves nothing: 0 (DeepHash-pytorch convention), or
         left out of the mean.
+    n_jobs : int, default=None
+        Threads working on blocks of queries; ``None`` means 1, ``-1`` all cores.
 
     Returns
     -------
@@ -368,14 +384,17 @@ def precision_within_radius(query_codes, db_codes, y_query, y_db, *, radius=2,
         raise ValueError(f"radius must be a non-negative integer, got {radius!r}.")
     if no_retrieved not in ("zero", "skip"):
         raise ValueError(f"no_retrieved must be 'zero' or 'skip', got {no_retrieved!r}.")
-    problem = RankingProblem(query_codes, db_codes, y_query, y_db)
+    problem = RankingProblem(query_codes, db_codes, y_query, y_db, n_jobs=n_jobs)
     cut = min(int(radius), problem.n_bits) + 1
     retrieved = np.zeros(problem.n_query, dtype=np.int64)
     relevant = np.zeros(problem.n_query, dtype=np.int64)
-    for start, stop in problem.block_bounds():
+
+    def run(start, stop):
         _, _, hist, hist_rel = problem.block(start, stop)
         retrieved[start:stop] = hist[:, :cut].sum(axis=1)
         relevant[start:stop] = hist_rel[:, :cut].sum(axis=1)
+
+    problem.for_each_block(run)
     with np.errstate(invalid="ignore", divide="ignore"):
         precision = np.where(retrieved > 0, relevant / retrieved, 0.0)
     return _mean(precision, retrieved > 0 if no_retrieved == "skip" else slice(None))

@@ -155,7 +155,7 @@ class RankingProblem:
     def block_bounds(self, bytes_per_pair=_BYTES_PER_PAIR):
         n_threads = effective_n_jobs(self.n_jobs)
         step = rows_per_block(
-            self.n_db, max(_MAX_BLOCK_BYTES // n_threads, 2**20), bytes_per_pair
+            self.n_db, max(_MAX_BLOCK_BYTES // n_threads, 1), bytes_per_pair
         )
         step = max(1, min(step, -(-self.n_query // n_threads)))
         return [(s, min(s + step, self.n_query)) for s in range(0, self.n_query, step)]
@@ -237,7 +237,14 @@ def select_within(dist, threshold):
 
 def sort_csr(rows, dist, ind, n_rows):
     """Order (row, distance, index) triples; return ``indptr`` and the sorted columns."""
-    order = np.lexsort((ind, dist, rows))
+    n_dist = int(dist.max()) + 1 if len(dist) else 1
+    n_ind = int(ind.max()) + 1 if len(ind) else 1
+    if n_rows * n_dist * n_ind < 2**62:
+        # One unique int64 key per triple: numpy's (SIMD) sort beats a 3-key lexsort.
+        key = (rows.astype(np.int64) * n_dist + dist) * n_ind + ind
+        order = np.argsort(key)
+    else:
+        order = np.lexsort((ind, dist, rows))
     indptr = np.zeros(n_rows + 1, dtype=np.intp)
     np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
     return indptr, dist[order], ind[order]

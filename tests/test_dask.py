@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import skhash
-from skhash import ITQHasher, LSHHasher, SpectralHasher
+from skhash import HammingRetriever, ITQHasher, LSHHasher, SpectralHasher, load_codes, save_codes
 
 da = pytest.importorskip("dask.array", reason="dask not installed: pip install 'skhash[dask]'")
 dask = pytest.importorskip("dask")
@@ -99,3 +99,47 @@ def test_set_config_validates():
         skhash.set_config(dask_fit="all")
     with pytest.raises(ValueError, match="dask_fit_n_samples must be an integer >= 2"):
         skhash.set_config(dask_fit_n_samples=1)
+
+
+@pytest.mark.parametrize("hasher", ["passthrough", LSHHasher(n_bits=24, random_state=0)],
+                         ids=["codes", "hasher"])
+def test_retriever_answers_dask_queries_lazily(hasher, data):
+    X, Q = data
+    if hasher == "passthrough":
+        X, Q = (X > 0).astype(np.uint8), (Q > 0).astype(np.uint8)
+    retriever = HammingRetriever(hasher, n_neighbors=7, radius=6).fit(X)
+    dQ = da.from_array(Q, chunks=50)
+    scheduler = CountingScheduler()
+    with dask.config.set(scheduler=scheduler):
+        dist, ind = retriever.kneighbors(dQ)
+        only_ind = retriever.kneighbors(dQ, n_neighbors=3, return_distance=False)
+        r_dist, r_ind = retriever.radius_neighbors(dQ)
+        assert scheduler.calls == 0
+        dist, ind, only_ind, r_dist, r_ind = dask.compute(dist, ind, only_ind, r_dist, r_ind)
+        assert scheduler.calls == 1
+    ref_dist, ref_ind = retriever.kneighbors(Q)
+    np.testing.assert_array_equal(ind, ref_ind)
+    np.testing.assert_array_equal(dist, ref_dist)
+    assert dist.dtype == ref_dist.dtype
+    np.testing.assert_array_equal(only_ind, ref_ind[:, :3])
+    ref_r_dist, ref_r_ind = retriever.radius_neighbors(Q)
+    assert r_ind.dtype == object and len(r_ind) == len(Q)
+    for a, b, c, d in zip(r_dist, ref_r_dist, r_ind, ref_r_ind, strict=True):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(c, d)
+    with pytest.raises(ValueError, match="features"):
+        retriever.kneighbors(da.zeros((5, X.shape[1] + 1), chunks=5))
+
+
+def test_dask_codes_saved_chunk_by_chunk_and_searched_from_the_file(tmp_path, data):
+    X, Q = data
+    hasher = ITQHasher(n_bits=16, random_state=0).fit(X)
+    save_codes(tmp_path / "db.npy", hasher.transform(da.from_array(X, chunks=64)),
+               bitorder="big")
+    db = load_codes(tmp_path / "db.npy", mmap_mode="r")
+    np.testing.assert_array_equal(db.unpack(), hasher.transform(X))
+    retriever = HammingRetriever(n_neighbors=5).fit(db)
+    in_memory = HammingRetriever(hasher, n_neighbors=5).fit(X)
+    ind = retriever.kneighbors(hasher.transform(da.from_array(Q, chunks=100)),
+                               return_distance=False)
+    np.testing.assert_array_equal(ind.compute(), in_memory.kneighbors(Q)[1])

@@ -47,7 +47,8 @@ class _RetrievalScorer:
         if isinstance(estimator, Pipeline) and len(estimator) > 1:
             X = estimator[:-1].transform(X)
         queries = retriever.encode(X)
-        return self.metric(queries, retriever.codes_, y, retriever.labels_, **self.kwargs)
+        db = retriever._database_codes()
+        return self.metric(queries, db, y, retriever.labels_, **self.kwargs)
 
     def __repr__(self):
         args = "".join(f", {k}={v!r}" for k, v in self.kwargs.items())

@@ -20,11 +20,11 @@ from scipy.stats import binom
 from skhash import HammingRetriever, pack_codes
 
 
-def best_time(func, repeats):
+def best_time(repeats, func, *args):
     best = np.inf
     for _ in range(repeats):
         start = time.perf_counter()
-        out = func()
+        out = func(*args)
         best = min(best, time.perf_counter() - start)
     return best, out
 
@@ -63,27 +63,26 @@ def main():
         tasks = [(f"k={k}", k) for k in args.k] + [(f"r={radius}", None)]
         for label, k in tasks:
             if k is not None:
-                t_raw, (raw_dist, _) = best_time(
-                    lambda k=k: index.search(packed_queries, k), args.repeats
-                )
+                t_raw, (raw_dist, _) = best_time(args.repeats, index.search, packed_queries, k)
                 t_np, (np_dist, np_ind) = best_time(
-                    lambda k=k: ours["numpy"].kneighbors(queries, k), args.repeats
+                    args.repeats, ours["numpy"].kneighbors, queries, k
                 )
                 t_fs, (fs_dist, fs_ind) = best_time(
-                    lambda k=k: ours["faiss"].kneighbors(queries, k), args.repeats
+                    args.repeats, ours["faiss"].kneighbors, queries, k
                 )
                 np.testing.assert_array_equal(np_ind, fs_ind)
                 np.testing.assert_array_equal(np_dist, fs_dist)
                 np.testing.assert_array_equal(np_dist, raw_dist)
             else:
+                # faiss's radius is exclusive: r + 1 returns distances <= r
                 t_raw, (lims, raw_dist, raw_ind) = best_time(
-                    lambda: index.range_search(packed_queries, radius + 1), args.repeats
+                    args.repeats, index.range_search, packed_queries, radius + 1
                 )
                 t_np, (np_dist, np_ind) = best_time(
-                    lambda: ours["numpy"].radius_neighbors(queries, radius), args.repeats
+                    args.repeats, ours["numpy"].radius_neighbors, queries, radius
                 )
                 t_fs, (fs_dist, fs_ind) = best_time(
-                    lambda: ours["faiss"].radius_neighbors(queries, radius), args.repeats
+                    args.repeats, ours["faiss"].radius_neighbors, queries, radius
                 )
                 for a, b in zip(np_ind, fs_ind, strict=True):
                     np.testing.assert_array_equal(a, b)

@@ -142,13 +142,15 @@ class RankingProblem:
             dist[rows, start + rows] = self.n_bits + 1
         return dist
 
-    def block(self, start, stop):
-        """Distances, relevance and their per-bucket counts for queries ``start:stop``."""
+    def block(self, start, stop, counts=True):
+        """Distances, relevance and (with ``counts``) their per-bucket counts."""
         dist = self.distances(start, stop)
         rel = self.relevance.block(start, stop)
         if self.exclude_self:
             rows = np.arange(stop - start)
             rel[rows, start + rows] = False
+        if not counts:
+            return dist, rel
         hist, hist_rel = bucket_counts(dist, self.n_buckets, rel)
         return dist, rel, hist, hist_rel
 

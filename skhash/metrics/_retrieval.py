@@ -8,7 +8,7 @@ for 1-D labels and "shares at least one label" for 2-D indicator matrices.
 from numbers import Integral
 
 import numpy as np
-from scipy.stats import hypergeom
+from scipy.special import gammaln
 
 from ._ranking import RankingProblem, boundary, harmonic, relevant_in_top, stable_top
 
@@ -88,6 +88,10 @@ def _expected_bucket_sums(n, r, start, rel_before, taken, H):
     return np.where(r > 0, share * (slope * taken + (a - slope * (start + 1)) * harm), 0.0)
 
 
+def _log_comb(n, k):
+    return gammaln(n + 1.0) - gammaln(k + 1.0) - gammaln(n - k + 1.0)
+
+
 def _average_precisions(problem, R, normalize, ties):
     """Per-query AP@R (numerator and normaliser) and whether any relevant item exists."""
     n_query = problem.n_query
@@ -96,16 +100,26 @@ def _average_precisions(problem, R, normalize, ties):
     H = harmonic(problem.n_db) if ties == "expected" else None
 
     def run(start, stop):
-        dist, rel, hist, hist_rel = problem.block(start, stop)
-        total_rel = hist_rel.sum(axis=1)
-        if ties == "stable":
+        if ties == "stable" and 2 * R > problem.n_db:
+            # Most of the ranking is needed: no counts, one stable sort per row.
+            dist, rel = problem.block(start, stop, counts=False)
+            total_rel = rel.sum(axis=1)
+            num, retrieved = _stable_numerators_by_sorting(dist, rel, R)
+        elif ties == "stable":
+            dist, rel, hist, hist_rel = problem.block(start, stop)
+            total_rel = hist_rel.sum(axis=1)
             _, idx = stable_top(dist, R, problem.n_buckets, hist)
-            ranked = np.take_along_axis(rel, idx, axis=1)
-            rows, pos = np.nonzero(ranked)
-            hits = np.cumsum(ranked, axis=1, dtype=np.int32)[rows, pos]
-            num = np.bincount(rows, weights=hits / (pos + 1.0), minlength=stop - start)
-            retrieved = ranked.sum(axis=1)
+            n_rows = stop - start
+            offsets = np.arange(n_rows)[:, None] * rel.shape[1]
+            ranked = rel.ravel()[idx + offsets]
+            rows, pos = np.divmod(np.flatnonzero(ranked), R)
+            retrieved = np.bincount(rows, minlength=n_rows)
+            first = np.concatenate([[0], np.cumsum(retrieved)[:-1]])
+            hits = np.arange(1, len(rows) + 1) - first[rows]
+            num = np.bincount(rows, weights=hits / (pos + 1.0), minlength=n_rows)
         else:
+            dist, rel, hist, hist_rel = problem.block(start, stop)
+            total_rel = hist_rel.sum(axis=1)
             num, retrieved = _expected_numerators(hist, hist_rel, R, normalize, H)
         if normalize == "retrieved":
             norm = retrieved
@@ -118,6 +132,23 @@ def _average_precisions(problem, R, normalize, ties):
 
     problem.for_each_block(run)
     return ap, has_relevant
+
+
+def _stable_numerators_by_sorting(dist, rel, R):
+    """Sum of precisions at the relevant items of the top ``R``, and their number, per row.
+
+    numpy's stable sort of 8/16-bit integers is a radix (counting) sort: linear in the
+    row. The ``j``-th relevant item at 0-based rank ``p`` adds ``j / (p + 1)``.
+    """
+    n_rows = dist.shape[0]
+    num = np.zeros(n_rows)
+    retrieved = np.zeros(n_rows, dtype=np.int64)
+    for i in range(n_rows):
+        order = np.argsort(dist[i], kind="stable")[:R]
+        pos = np.flatnonzero(rel[i].take(order))
+        retrieved[i] = len(pos)
+        num[i] = (np.arange(1, len(pos) + 1) / (pos + 1.0)).sum()
+    return num, retrieved
 
 
 def _expected_numerators(hist, hist_rel, R, normalize, H):
@@ -147,19 +178,28 @@ def _expected_numerators(hist, hist_rel, R, normalize, H):
     retrieved = rel_b_before + np.minimum(taken, r_b)
     random = (taken < size) & (r_b > 0) & (r_b < size)
     num = np.where(random, 0.0, num)
-    for i in np.flatnonzero(random):
-        n, r, m = int(size[i]), int(r_b[i]), int(taken[i])
-        x = np.arange(max(0, m - (n - r)), min(m, r) + 1)
-        pmf = hypergeom.pmf(x, n, r, m)
-        slope = (x - 1) / (m - 1) if m > 1 else np.zeros(len(x))
-        start = int(starts[i, bucket[i]])
-        a = rel_b_before[i] + 1.0
-        part = (x / m) * (slope * m + (a - slope * (start + 1)) * (H[start + m] - H[start]))
-        norm = rel_b_before[i] + x
+    idx = np.flatnonzero(random)
+    if len(idx):
+        # X relevant among the m taken from the boundary bucket (n items, r relevant) is
+        # hypergeometric; sum the AP over its law, one row per query, padded.
+        n, r, m = size[idx], r_b[idx], taken[idx]
+        low = np.maximum(0, m - (n - r))
+        x = low[:, None] + np.arange(int((np.minimum(m, r) - low).max()) + 1)[None, :]
+        valid = x <= np.minimum(m, r)[:, None]
+        x = np.where(valid, x, low[:, None])
+        n_, r_, m_ = n[:, None], r[:, None], m[:, None]
+        log_pmf = (_log_comb(r_, x) + _log_comb(n_ - r_, m_ - x) - _log_comb(n_, m_))
+        pmf = np.where(valid, np.exp(log_pmf), 0.0)
+        slope = np.where(m_ > 1, (x - 1) / np.maximum(m_ - 1, 1), 0.0)
+        start = starts[idx, bucket[idx]][:, None]
+        a = rel_b_before[idx][:, None] + 1.0
+        harm = H[start + m_] - H[start]
+        part = (x / m_) * (slope * m_ + (a - slope * (start + 1)) * harm)
+        norm = rel_b_before[idx][:, None] + x
         with np.errstate(invalid="ignore", divide="ignore"):
-            terms = np.where(norm > 0, pmf * (full[i] + part) / norm, 0.0)
+            terms = np.where(norm > 0, pmf * (full[idx][:, None] + part) / norm, 0.0)
         # num / retrieved must give the expected AP: scale by the (positive) maximum.
-        num[i] = terms.sum() * retrieved[i]
+        num[idx] = terms.sum(axis=1) * retrieved[idx]
     return num, retrieved
 
 

@@ -7,6 +7,7 @@ the codes are searched in Hamming space and scored with retrieval metrics. Impor
 
 from ._bits import check_codes, hamming_distances, pack_codes, unpack_codes
 from ._config import config_context, get_config, set_config
+from ._export import to_bit_strings, to_faiss_index
 from ._io import PackedCodes, load_codes, save_codes
 from .base import BaseHasher
 from .linear import ITQHasher, LSHHasher, SpectralHasher
@@ -29,5 +30,7 @@ __all__ = [
     "pack_codes",
     "save_codes",
     "set_config",
+    "to_bit_strings",
+    "to_faiss_index",
     "unpack_codes",
 ]

@@ -173,7 +173,7 @@ class RankingProblem:
             for start, stop in blocks:
                 func(start, stop)
         else:
-            Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            Parallel(n_jobs=self.n_jobs, require="sharedmem")(
                 delayed(func)(start, stop) for start, stop in blocks
             )
 

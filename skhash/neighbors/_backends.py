@@ -45,7 +45,7 @@ class NumpySearch:
         if effective_n_jobs(self.n_jobs) == 1 or len(blocks) == 1:
             return [func(s, e) for s, e in blocks]
         # numpy releases the GIL in the XOR/popcount/bincount kernels.
-        return Parallel(n_jobs=self.n_jobs, prefer="threads")(
+        return Parallel(n_jobs=self.n_jobs, require="sharedmem")(
             delayed(func)(s, e) for s, e in blocks
         )
 

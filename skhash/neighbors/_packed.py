@@ -59,8 +59,9 @@ class PackedSearch:
     def _run(self, func, query_blocks, db_blocks):
         """``func(q_start, q_stop, db_start, db_words)`` over every pair of blocks."""
         n_jobs = self.n_jobs if len(query_blocks) > 1 else 1
-        # numpy releases the GIL in the XOR/popcount kernels: threads share the blocks.
-        with Parallel(n_jobs=n_jobs, prefer="threads") as parallel:
+        # Threads (numpy releases the GIL in its kernels) sharing ``func``'s results, even
+        # inside a task of joblib's dask backend, whose workers would not share them.
+        with Parallel(n_jobs=n_jobs, require="sharedmem") as parallel:
             for db_start, db_stop in db_blocks:
                 db_words = packed_to_words(self.codes.packed[db_start:db_stop])
                 parallel(delayed(func)(qs, qe, db_start, db_words) for qs, qe in query_blocks)

@@ -71,7 +71,7 @@ class NumpySearch:
             rows, cols, d = select_within(dist, np.full(stop - start, radius))
             return rows + start, d, cols
 
-        return _concat_csr(self._map(search, len(qwords)), len(qwords), self.n_bits)
+        return _concat_csr(self._map(search, len(qwords)), len(qwords), index_ordered=True)
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -85,7 +85,7 @@ class NumpySearch:
         self.words = np.ascontiguousarray(packed).view(np.uint64)
 
 
-def _concat_csr(parts, n_rows, n_bits):
+def _concat_csr(parts, n_rows, index_ordered=False):
     if parts:
         rows = np.concatenate([p[0] for p in parts])
         dist = np.concatenate([p[1] for p in parts])
@@ -93,7 +93,7 @@ def _concat_csr(parts, n_rows, n_bits):
     else:
         rows = ind = np.empty(0, dtype=np.intp)
         dist = np.empty(0, dtype=np.uint8)
-    return sort_csr(rows, dist, ind, n_rows)
+    return sort_csr(rows, dist, ind, n_rows, index_ordered=index_ordered)
 
 
 class FaissSearch:
@@ -221,7 +221,7 @@ class TorchSearch:
                     dist[rows, cols].cpu().numpy().astype(distance_dtype(-(-self.n_bits // 64))),
                     cols.cpu().numpy() + start,
                 ))
-        return _concat_csr(parts, len(queries), self.n_bits)
+        return _concat_csr(parts, len(queries))
 
     def __getstate__(self):
         return {"n_bits": self.n_bits, "packed": self.packed, "device": str(self.device)}

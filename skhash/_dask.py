@@ -81,8 +81,13 @@ def _apply(block, func):
     return func(block)
 
 
-def fit_sample(X):
-    """The in-memory data ``fit`` should use for a dask array ``X`` (see ``set_config``)."""
+def fit_sample(X, y=None):
+    """The in-memory ``(X, y)`` that ``fit`` uses for a dask array ``X`` (see ``set_config``).
+
+    With ``dask_fit="sample"``, the same seeded rows are taken from ``X`` and from ``y``
+    (a numpy or dask array, or ``None``); with ``"raise"``, a ``TypeError`` says what to do.
+    A supervised ``fit`` calls ``X, y = fit_sample(X, y)`` before validating.
+    """
     config = get_config()
     if config["dask_fit"] != "sample":
         raise TypeError(
@@ -93,14 +98,20 @@ def fit_sample(X):
             f"skhash.config_context with-block); transform accepts the dask array."
         )
     n_rows = X.shape[0]
-    n_samples = config["dask_fit_n_samples"]
     if np.isnan(n_rows):
         raise ValueError(
             "Cannot sample a dask array with unknown chunk sizes: call "
             "X.compute_chunk_sizes() first."
         )
-    if n_rows <= n_samples:
-        return X.compute()
-    rng = np.random.default_rng(config["dask_fit_random_state"])
-    rows = np.sort(rng.choice(n_rows, size=n_samples, replace=False))
-    return X[rows].compute()
+    if y is not None and len(y) != n_rows:
+        raise ValueError(f"y has {len(y)} rows but X has {n_rows}: give one label per row.")
+    n_samples = config["dask_fit_n_samples"]
+    rows = slice(None)
+    if n_rows > n_samples:
+        rng = np.random.default_rng(config["dask_fit_random_state"])
+        rows = np.sort(rng.choice(n_rows, size=n_samples, replace=False))
+    X = X[rows].compute()
+    if y is not None:
+        y = y[rows]
+        y = y.compute() if is_dask_array(y) else y
+    return X, y

@@ -33,7 +33,7 @@ class BaseHasher(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
         A dask array is only accepted when fitting, as a sample (see ``fit_sample``).
         """
         if reset and is_dask_array(X):
-            X = fit_sample(X)
+            X, _ = fit_sample(X)
         return validate_data(
             self,
             X,

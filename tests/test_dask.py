@@ -143,3 +143,17 @@ def test_dask_codes_saved_chunk_by_chunk_and_searched_from_the_file(tmp_path, da
     ind = retriever.kneighbors(hasher.transform(da.from_array(Q, chunks=100)),
                                return_distance=False)
     np.testing.assert_array_equal(ind.compute(), in_memory.kneighbors(Q)[1])
+
+
+def test_fit_sample_takes_the_same_rows_of_y(data):
+    from skhash._dask import fit_sample
+
+    X, _ = data
+    y = np.arange(len(X))
+    with skhash.config_context(dask_fit="sample", dask_fit_n_samples=50):
+        for labels in (y, da.from_array(y, chunks=128)):
+            X_sample, y_sample = fit_sample(da.from_array(X, chunks=100), labels)
+            np.testing.assert_array_equal(X_sample, X[y_sample])
+            assert len(np.unique(y_sample)) == 50
+        with pytest.raises(ValueError, match="y has 3 rows but X has 500"):
+            fit_sample(da.from_array(X, chunks=100), y[:3])

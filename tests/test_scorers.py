@@ -109,3 +109,18 @@ def test_scorer_errors(blobs):
     retriever = HammingRetriever(LSHHasher(n_bits=8, random_state=0), backend="numpy").fit(X)
     with pytest.raises(ValueError, match="fitted without labels"):
         map_scorer()(retriever, X, y)
+
+
+def test_pipeline_neighbours_through_the_fitted_retriever(blobs):
+    X, y = blobs
+    pipe = make_pipeline(StandardScaler(), ITQHasher(n_bits=16, n_iter=10, random_state=0),
+                         HammingRetriever(n_neighbors=7, backend="numpy")).fit(X[:200], y[:200])
+    dist, ind = pipe[-1].kneighbors(pipe[:-1].transform(X[200:]))
+    own = HammingRetriever(
+        make_pipeline(StandardScaler(), ITQHasher(n_bits=16, n_iter=10, random_state=0)),
+        n_neighbors=7, backend="numpy",
+    ).fit(X[:200], y[:200])
+    own_dist, own_ind = own.kneighbors(X[200:])
+    np.testing.assert_array_equal(ind, own_ind)
+    np.testing.assert_array_equal(dist, own_dist)
+    assert pipe.score(X[200:], y[200:]) == pytest.approx(own.score(X[200:], y[200:]))

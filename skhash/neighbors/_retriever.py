@@ -26,7 +26,8 @@ class HammingRetriever(BaseEstimator):
     backend; the radius is inclusive (``<= radius``). As the last step of a
     :class:`~sklearn.pipeline.Pipeline` after a hasher, ``score`` is the mean average
     precision of the queries against the fitted database, so ``GridSearchCV`` works with
-    its default scoring.
+    its default scoring; search through a fitted pipeline with
+    ``pipe[-1].kneighbors(pipe[:-1].transform(X))``, or give the hasher as ``hasher=``.
 
     Parameters
     ----------

@@ -97,6 +97,11 @@ def test_packed_fit_rejects_a_hasher_and_bitorder():
     packed = PackedCodes.from_codes(np.eye(4, dtype=np.uint8))
     with pytest.raises(ValueError, match="hasher='passthrough' and bitorder=None"):
         HammingRetriever(bitorder="big").fit(packed)
+    with pytest.raises(ValueError, match="y has shape"):
+        HammingRetriever().fit(packed, [0, 1])
+    queries, y = np.eye(4, dtype=np.uint8), [0, 0, 1, 1]
+    in_memory = HammingRetriever().fit(packed.unpack(), y).score(queries, y)
+    assert HammingRetriever().fit(packed, y).score(queries, y) == in_memory == 0.875
 
 
 def test_search_of_memory_mapped_codes_uses_bounded_memory(tmp_path):

@@ -183,13 +183,7 @@ class HammingRetriever(BaseEstimator):
             codes = self._codes(X, reset=True)
         finally:
             del self._y_fit
-        if y is not None:
-            y = np.asarray(y)
-            if y.ndim not in (1, 2) or len(y) != len(codes):
-                raise ValueError(
-                    f"y has shape {y.shape} but X has {len(codes)} samples: give one label "
-                    f"(or one indicator row) per sample."
-                )
+        y = _check_fit_labels(y, len(codes))
         if self._passthrough():
             self.hasher_ = None
         self.codes_ = codes
@@ -206,13 +200,7 @@ class HammingRetriever(BaseEstimator):
                 "PackedCodes carry their own bits and bit order: fit them with "
                 "hasher='passthrough' and bitorder=None."
             )
-        if y is not None:
-            y = np.asarray(y)
-            if y.ndim not in (1, 2) or len(y) != len(packed):
-                raise ValueError(
-                    f"y has shape {y.shape} but X has {len(packed)} codes: give one label "
-                    f"(or one indicator row) per code."
-                )
+        y = _check_fit_labels(y, len(packed))
         self.hasher_ = None
         self.codes_ = None
         self.packed_codes_ = packed
@@ -460,6 +448,17 @@ class HammingRetriever(BaseEstimator):
         tags.requires_fit = True
         tags.target_tags.required = False
         return tags
+
+
+def _check_fit_labels(y, n_samples):
+    if y is not None:
+        y = np.asarray(y)
+        if y.ndim not in (1, 2) or len(y) != n_samples:
+            raise ValueError(
+                f"y has shape {y.shape} but X has {n_samples} samples: give one label "
+                f"(or one indicator row) per sample."
+            )
+    return y
 
 
 def _drop_self(dist, ind):

@@ -97,6 +97,8 @@ def test_packed_fit_rejects_a_hasher_and_bitorder():
     packed = PackedCodes.from_codes(np.eye(4, dtype=np.uint8))
     with pytest.raises(ValueError, match="hasher='passthrough' and bitorder=None"):
         HammingRetriever(bitorder="big").fit(packed)
+    with pytest.raises(ValueError, match="holds no codes"):
+        HammingRetriever().fit(PackedCodes(np.zeros((0, 1), dtype=np.uint8), n_bits=4))
     with pytest.raises(ValueError, match="y has shape"):
         HammingRetriever().fit(packed, [0, 1])
     queries, y = np.eye(4, dtype=np.uint8), [0, 0, 1, 1]

@@ -200,6 +200,8 @@ class HammingRetriever(BaseEstimator):
                 "PackedCodes carry their own bits and bit order: fit them with "
                 "hasher='passthrough' and bitorder=None."
             )
+        if len(packed) == 0:
+            raise ValueError("X holds no codes: the database needs at least one.")
         y = _check_fit_labels(y, len(packed))
         self.hasher_ = None
         self.codes_ = None

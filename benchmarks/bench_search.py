@@ -20,13 +20,17 @@ from scipy.stats import binom
 from skhash import HammingRetriever, pack_codes
 
 
-def best_time(repeats, func, *args):
-    best = np.inf
+def interleaved_best_times(repeats, calls):
+    """Best of ``repeats`` timings of each call, the calls taking turns so that load
+    changes on a shared machine hit them alike. Returns the times and the last outputs."""
+    best = [np.inf] * len(calls)
+    outs = [None] * len(calls)
     for _ in range(repeats):
-        start = time.perf_counter()
-        out = func(*args)
-        best = min(best, time.perf_counter() - start)
-    return best, out
+        for i, (func, *args) in enumerate(calls):
+            start = time.perf_counter()
+            outs[i] = func(*args)
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best, outs
 
 
 def main():
@@ -63,27 +67,23 @@ def main():
         tasks = [(f"k={k}", k) for k in args.k] + [(f"r={radius}", None)]
         for label, k in tasks:
             if k is not None:
-                t_raw, (raw_dist, _) = best_time(args.repeats, index.search, packed_queries, k)
-                t_np, (np_dist, np_ind) = best_time(
-                    args.repeats, ours["numpy"].kneighbors, queries, k
-                )
-                t_fs, (fs_dist, fs_ind) = best_time(
-                    args.repeats, ours["faiss"].kneighbors, queries, k
-                )
+                (t_raw, t_np, t_fs), outs = interleaved_best_times(args.repeats, [
+                    (index.search, packed_queries, k),
+                    (ours["numpy"].kneighbors, queries, k),
+                    (ours["faiss"].kneighbors, queries, k),
+                ])
+                (raw_dist, _), (np_dist, np_ind), (fs_dist, fs_ind) = outs
                 np.testing.assert_array_equal(np_ind, fs_ind)
                 np.testing.assert_array_equal(np_dist, fs_dist)
                 np.testing.assert_array_equal(np_dist, raw_dist)
             else:
                 # faiss's radius is exclusive: r + 1 returns distances <= r
-                t_raw, (lims, raw_dist, raw_ind) = best_time(
-                    args.repeats, index.range_search, packed_queries, radius + 1
-                )
-                t_np, (np_dist, np_ind) = best_time(
-                    args.repeats, ours["numpy"].radius_neighbors, queries, radius
-                )
-                t_fs, (fs_dist, fs_ind) = best_time(
-                    args.repeats, ours["faiss"].radius_neighbors, queries, radius
-                )
+                (t_raw, t_np, t_fs), outs = interleaved_best_times(args.repeats, [
+                    (index.range_search, packed_queries, radius + 1),
+                    (ours["numpy"].radius_neighbors, queries, radius),
+                    (ours["faiss"].radius_neighbors, queries, radius),
+                ])
+                (_, _, raw_ind), (np_dist, np_ind), (fs_dist, fs_ind) = outs
                 for a, b in zip(np_ind, fs_ind, strict=True):
                     np.testing.assert_array_equal(a, b)
                 assert sum(map(len, np_ind)) == len(raw_ind)

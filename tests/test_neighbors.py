@@ -222,3 +222,16 @@ def test_errors():
 
     with pytest.raises(NotFittedError):
         HammingRetriever().kneighbors(db)
+
+
+def test_import_loads_no_optional_dependency():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, skhash, skhash.metrics, skhash.neighbors; "
+        "print(sorted(m for m in ('torch', 'faiss', 'matplotlib') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"

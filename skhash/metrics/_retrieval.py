@@ -256,6 +256,8 @@ def mean_average_precision(
         ``"ssdh"``: relevant retrieved, no-relevant queries count 0 (the first four sort
         with an unstable quicksort; database order is used); ``"fire"`` (cisip-FIRe):
         no-relevant queries skipped; ``"sklearn"``: normalised by all relevant items.
+        HABIR's mAP is the area under the Hamming-radius precision-recall curve: see
+        :func:`hamming_radius_pr_curve`.
     n_jobs : int, default=None
         Threads working on blocks of queries; ``None`` means 1, ``-1`` all cores.
 

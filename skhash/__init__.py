@@ -6,6 +6,9 @@ the codes are searched in Hamming space and scored with retrieval metrics. Impor
 """
 
 from ._bits import check_codes, hamming_distances, pack_codes, unpack_codes
+from ._config import config_context, get_config, set_config
+from ._export import to_bit_strings, to_faiss_index
+from ._io import PackedCodes, load_codes, save_codes
 from .base import BaseHasher
 from .linear import ITQHasher, LSHHasher, SpectralHasher
 from .neighbors import HammingRetriever
@@ -17,9 +20,17 @@ __all__ = [
     "HammingRetriever",
     "ITQHasher",
     "LSHHasher",
+    "PackedCodes",
     "SpectralHasher",
     "check_codes",
+    "config_context",
+    "get_config",
     "hamming_distances",
+    "load_codes",
     "pack_codes",
+    "save_codes",
+    "set_config",
+    "to_bit_strings",
+    "to_faiss_index",
     "unpack_codes",
 ]

@@ -25,6 +25,7 @@ BITORDERS = ("little", "big")
 # Working memory of one distance block (bytes of the uint64 XOR buffer); the blocks of
 # queries handed out by ``iter_hamming_distances`` are sized from ``max_block_bytes``.
 _DB_BLOCK = 65_536
+_CACHE_BYTES = 4 * 2**20
 _DEFAULT_MAX_BLOCK_BYTES = 64 * 2**20
 
 
@@ -89,7 +90,9 @@ def check_codes(codes, *, n_bits=None, name="codes"):
             f"Codes in {{-1, +1}} convert with (codes > 0).astype(np.uint8)."
         )
     if n_bits is not None and codes.shape[1] != n_bits:
-        raise ValueError(f"{name} has {codes.shape[1]} bits per row but {n_bits} were expected.")
+        raise ValueError(
+            f"{name} has {codes.shape[1]} bits per row but {n_bits} were expected."
+        )
     return np.ascontiguousarray(codes, dtype=np.uint8)
 
 
@@ -155,7 +158,9 @@ def check_packed(packed, *, n_bits, name="packed"):
         raise ValueError(f"n_bits must be a positive integer, got {n_bits!r}.")
     packed = np.asarray(packed)
     if packed.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array of packed codes, got shape {packed.shape}.")
+        raise ValueError(
+            f"{name} must be a 2-D array of packed codes, got shape {packed.shape}."
+        )
     if packed.dtype != np.uint8:
         raise ValueError(
             f"{name} must have dtype uint8 (bytes made by pack_codes), got {packed.dtype}."
@@ -196,29 +201,41 @@ def distance_dtype(n_words):
 def hamming_block(query_words, db_words, out=None):
     """Hamming distances between every query and every database row (one block).
 
-    Working memory beyond ``out`` is one ``uint64`` buffer of at most
-    ``len(query_words) x 65536`` entries.
+    The database is walked in slices sized so that the ``uint64`` XOR buffer of one slice
+    (``len(query_words) x step`` words, about 4 MiB) stays in cache: a buffer of 65,536
+    columns per query row is several times slower.
     """
     n_query, n_words = query_words.shape
     n_db = db_words.shape[0]
     dtype = distance_dtype(n_words)
     if out is None:
         out = np.empty((n_query, n_db), dtype=dtype)
-    step = min(_DB_BLOCK, max(n_db, 1))
+    step = int(min(_DB_BLOCK, max(1024, _CACHE_BYTES // (8 * max(n_query, 1)))))
+    step = min(step, max(n_db, 1))
     xor = np.empty((n_query, step), dtype=np.uint64)
-    count = np.empty((n_query, step), dtype=np.uint8) if n_words > 1 else None
+    if n_words > 1:
+        # One contiguous row per word, and distances summed in a contiguous buffer.
+        db_columns = np.ascontiguousarray(db_words.T)
+        total = np.empty((n_query, step), dtype=dtype)
+        count = np.empty((n_query, step), dtype=np.uint8)
     for start in range(0, n_db, step):
         stop = min(start + step, n_db)
         width = stop - start
-        target = out[:, start:stop]
+        buf = xor[:, :width]
+        if n_words == 1:
+            np.bitwise_xor(query_words[:, 0, None], db_words[None, start:stop, 0], out=buf)
+            np.bitwise_count(buf, out=out[:, start:stop], casting="unsafe")
+            continue
+        acc, cnt = total[:, :width], count[:, :width]
         for word in range(n_words):
-            buf = xor[:, :width]
-            np.bitwise_xor(query_words[:, word, None], db_words[None, start:stop, word], out=buf)
+            np.bitwise_xor(query_words[:, word, None], db_columns[word, None, start:stop],
+                           out=buf)
             if word == 0:
-                np.bitwise_count(buf, out=target, casting="unsafe")
+                np.bitwise_count(buf, out=acc, casting="unsafe")
             else:
-                np.bitwise_count(buf, out=count[:, :width])
-                np.add(target, count[:, :width], out=target, casting="unsafe")
+                np.bitwise_count(buf, out=cnt)
+                np.add(acc, cnt, out=acc, casting="unsafe")
+        out[:, start:stop] = acc
     return out
 
 
@@ -282,10 +299,8 @@ def hamming_distances(codes_a, codes_b=None):
            [3]], dtype=uint8)
     """
     codes_a = check_codes(codes_a, name="codes_a")
-    codes_b = (
-        codes_a
-        if codes_b is None
-        else check_codes(codes_b, n_bits=codes_a.shape[1], name="codes_b")
+    codes_b = codes_a if codes_b is None else check_codes(
+        codes_b, n_bits=codes_a.shape[1], name="codes_b"
     )
     words_a = codes_to_words(codes_a)
     words_b = codes_to_words(codes_b)

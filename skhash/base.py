@@ -7,6 +7,8 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._dask import fit_sample, is_dask_array, map_row_blocks
+
 __all__ = ["BaseHasher"]
 
 
@@ -23,12 +25,21 @@ class BaseHasher(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
     :meth:`_decision_function` (the real-valued projection of validated ``X``); the code
     of a sample is ``decision_function(X) > 0`` as ``uint8`` 0/1 of shape
     ``(n_samples, n_bits)``.
+
+    Dask: ``decision_function`` and ``transform`` map a :class:`dask.array.Array` chunk by
+    chunk into a lazy dask array; ``fit`` raises on one, or fits on a random sample of its
+    rows after ``skhash.set_config(dask_fit="sample")``.
     """
 
     _parameter_constraints: dict = {"n_bits": [Interval(Integral, 1, None, closed="left")]}
 
     def _validate_X(self, X, *, reset):
-        """Validate features: finite float64/float32, 2-D, at least 2 samples when fitting."""
+        """Validate features: finite float64/float32, 2-D, at least 2 samples when fitting.
+
+        A dask array is only accepted when fitting, as a sample (see ``fit_sample``).
+        """
+        if reset and is_dask_array(X):
+            X, _ = fit_sample(X)
         return validate_data(
             self,
             X,
@@ -42,14 +53,17 @@ class BaseHasher(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or dask array of shape (n_samples, n_features)
             Samples to project.
 
         Returns
         -------
         values : ndarray of shape (n_samples, n_bits)
+            A lazy dask array, chunked like ``X``'s rows, when ``X`` is one.
         """
         check_is_fitted(self)
+        if is_dask_array(X):
+            return map_row_blocks(self.decision_function, X)
         X = self._validate_X(X, reset=False)
         return self._decision_function(X)
 
@@ -58,13 +72,13 @@ class BaseHasher(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimato
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or dask array of shape (n_samples, n_features)
             Samples to hash.
 
         Returns
         -------
         codes : ndarray of shape (n_samples, n_bits), dtype uint8
-            0/1 codes.
+            0/1 codes; a lazy dask array when ``X`` is one.
         """
         return (self.decision_function(X) > 0).astype(np.uint8)
 

@@ -22,7 +22,8 @@ from skhash.metrics import (
 )
 
 
-def random_problem(seed, n_query=20, n_db=150, n_bits=16, n_classes=4, multilabel=False, p_one=0.5):
+def random_problem(seed, n_query=20, n_db=150, n_bits=16, n_classes=4, multilabel=False,
+                   p_one=0.5):
     rng = np.random.default_rng(seed)
     q = (rng.random((n_query, n_bits)) < p_one).astype(np.uint8)
     db = (rng.random((n_db, n_bits)) < p_one).astype(np.uint8)
@@ -71,12 +72,8 @@ def test_many_random_cases_against_reference():
         n_bits = int(rng.integers(1, 40))
         n_db = int(rng.integers(1, 60))
         q, db, yq, ydb = random_problem(
-            seed,
-            n_query=int(rng.integers(1, 8)),
-            n_db=n_db,
-            n_bits=n_bits,
-            n_classes=int(rng.integers(1, 5)),
-            p_one=float(rng.uniform(0.1, 0.9)),
+            seed, n_query=int(rng.integers(1, 8)), n_db=n_db, n_bits=n_bits,
+            n_classes=int(rng.integers(1, 5)), p_one=float(rng.uniform(0.1, 0.9)),
         )
         at = int(rng.integers(1, n_db + 1))
         assert mean_average_precision(q, db, yq, ydb, at=at) == pytest.approx(
@@ -133,12 +130,7 @@ def test_expected_ties_equal_average_over_all_orders(seed, normalize):
     q, db, yq, ydb = random_problem(seed, n_query=4, n_db=n_db, n_bits=3, n_classes=2)
     at = int(rng.integers(1, n_db + 1))
     per_query = brute_force_expected(
-        q,
-        db,
-        yq,
-        ydb,
-        at,
-        normalize,
+        q, db, yq, ydb, at, normalize,
         lambda q, db, yq, ydb, at, norm: reference_average_precisions(q, db, yq, ydb, at, norm),
     )
     assert mean_average_precision(
@@ -149,22 +141,11 @@ def test_expected_ties_equal_average_over_all_orders(seed, normalize):
             total = (yq[:, None] == ydb[None, :]).sum(axis=1)
             expected = per_query[total > 0].mean() if (total > 0).any() else 0.0
             assert mean_average_precision(
-                q,
-                db,
-                yq,
-                ydb,
-                at=at,
-                normalize=normalize,
-                ties="expected",
+                q, db, yq, ydb, at=at, normalize=normalize, ties="expected",
                 no_relevant=no_relevant,
             ) == pytest.approx(expected, abs=1e-12)
     precision = brute_force_expected(
-        q,
-        db,
-        yq,
-        ydb,
-        at,
-        normalize,
+        q, db, yq, ydb, at, normalize,
         lambda q, db, yq, ydb, at, norm: reference_precision_at_k(q, db, yq, ydb, at),
     )
     assert precision_at_k(q, db, yq, ydb, k=at, ties="expected") == pytest.approx(
@@ -222,7 +203,9 @@ def test_leave_one_out_ranks_against_the_others():
         expected.append(reference_map(q[[i]], q[others], yq[[i]], yq[others]))
     assert mean_average_precision(q, None, yq, None) == pytest.approx(np.mean(expected))
     expected = [
-        reference_precision_at_k(q[[i]], np.delete(q, i, axis=0), yq[[i]], np.delete(yq, i), 5)
+        reference_precision_at_k(
+            q[[i]], np.delete(q, i, axis=0), yq[[i]], np.delete(yq, i), 5
+        )
         for i in range(len(q))
     ]
     assert precision_at_k(q, None, yq, None, k=5) == pytest.approx(np.mean(expected))
@@ -286,3 +269,19 @@ def test_precision_errors():
         precision_within_radius(q, db, [0, 0], [0] * 5, radius=-1)
     with pytest.raises(ValueError, match="2-D, so it must be a 0/1 label indicator"):
         precision_at_k(q, db, [[0, 2], [1, 0]], [[0, 1]] * 5, k=1)
+
+
+def test_threads_and_blocks_do_not_change_results(monkeypatch):
+    from skhash.metrics import _ranking
+
+    q, db, yq, ydb = random_problem(9, n_query=300, n_db=400, n_bits=20)
+    expected = reference_map(q, db, yq, ydb, at=30)
+    # tiny blocks: many blocks of few queries, run in two threads
+    monkeypatch.setattr(_ranking, "_MAX_BLOCK_BYTES", 400 * 24 * 7)
+    for n_jobs in [None, 2]:
+        assert mean_average_precision(q, db, yq, ydb, at=30, n_jobs=n_jobs) == pytest.approx(
+            expected, abs=1e-12
+        )
+        assert mean_average_precision(
+            q, db, yq, ydb, ties="expected", n_jobs=n_jobs
+        ) == pytest.approx(mean_average_precision(q, db, yq, ydb, ties="expected"))

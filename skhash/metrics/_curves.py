@@ -1,5 +1,6 @@
 """Precision-recall curves of Hamming ranking: by rank cut-off and by Hamming radius."""
 
+
 import numpy as np
 
 from ._ranking import RankingProblem, relevant_in_top, stable_top
@@ -14,11 +15,8 @@ def _check_ranks(ranks, n_candidates):
         return np.unique(np.round(ranks).astype(np.intp))
     ranks = np.asarray(ranks)
     if (
-        ranks.ndim != 1
-        or ranks.size == 0
-        or not np.issubdtype(ranks.dtype, np.integer)
-        or ranks.min() < 1
-        or ranks.max() > n_candidates
+        ranks.ndim != 1 or ranks.size == 0 or not np.issubdtype(ranks.dtype, np.integer)
+        or ranks.min() < 1 or ranks.max() > n_candidates
     ):
         raise ValueError(
             f"ranks must be a 1-D array of integers between 1 and the {n_candidates} "
@@ -27,7 +25,8 @@ def _check_ranks(ranks, n_candidates):
     return np.unique(ranks).astype(np.intp)
 
 
-def precision_recall_curve(query_codes, db_codes, y_query, y_db, *, ranks=None, ties="stable"):
+def precision_recall_curve(query_codes, db_codes, y_query, y_db, *, ranks=None,
+                           ties="stable", n_jobs=None):
     """Mean precision and recall of the top ``k`` items, for a range of cut-offs ``k``.
 
     Parameters
@@ -39,6 +38,8 @@ def precision_recall_curve(query_codes, db_codes, y_query, y_db, *, ranks=None, 
         database size.
     ties : {"stable", "expected"}, default="stable"
         Order inside a distance.
+    n_jobs : int, default=None
+        Threads working on blocks of queries; ``None`` means 1, ``-1`` all cores.
 
     Returns
     -------
@@ -58,11 +59,12 @@ def precision_recall_curve(query_codes, db_codes, y_query, y_db, *, ranks=None, 
     (array([1.        , 0.5       , 0.66666667]), array([0.5, 0.5, 1. ]), array([1, 2, 3]))
     """
     _check_ties(ties)
-    problem = RankingProblem(query_codes, db_codes, y_query, y_db)
+    problem = RankingProblem(query_codes, db_codes, y_query, y_db, n_jobs=n_jobs)
     ranks = _check_ranks(ranks, problem.n_candidates)
     hits = np.zeros((problem.n_query, len(ranks)))
     total = np.zeros(problem.n_query, dtype=np.int64)
-    for start, stop in problem.block_bounds():
+
+    def run(start, stop):
         dist, rel, hist, hist_rel = problem.block(start, stop)
         total[start:stop] = hist_rel.sum(axis=1)
         if ties == "stable":
@@ -72,15 +74,16 @@ def precision_recall_curve(query_codes, db_codes, y_query, y_db, *, ranks=None, 
         else:
             for j, k in enumerate(ranks):
                 hits[start:stop, j] = relevant_in_top(dist, rel, hist, hist_rel, k, ties)
+
+    problem.for_each_block(run)
     precision = (hits / ranks).mean(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         recall = np.where(total[:, None] > 0, hits / total[:, None], 0.0).mean(axis=0)
     return precision, recall, ranks
 
 
-def hamming_radius_pr_curve(
-    query_codes, db_codes, y_query, y_db, *, average="macro", no_retrieved="skip"
-):
+def hamming_radius_pr_curve(query_codes, db_codes, y_query, y_db, *, average="macro",
+                            no_retrieved="skip", n_jobs=None):
     """Precision and recall of hash lookup: everything within Hamming radius ``r``.
 
     The curve of hash-lookup evaluation (e.g. DeepHash-pytorch's ``pr_curve`` and the
@@ -97,6 +100,8 @@ def hamming_radius_pr_curve(
     no_retrieved : {"skip", "zero"}, default="skip"
         For ``"macro"``, a query that retrieves nothing within ``r`` is left out of the
         mean precision at ``r`` (DeepHash-pytorch), or counts as precision 0.
+    n_jobs : int, default=None
+        Threads working on blocks of queries; ``None`` means 1, ``-1`` all cores.
 
     Returns
     -------
@@ -119,16 +124,19 @@ def hamming_radius_pr_curve(
         raise ValueError(f"average must be 'macro' or 'micro', got {average!r}.")
     if no_retrieved not in ("skip", "zero"):
         raise ValueError(f"no_retrieved must be 'skip' or 'zero', got {no_retrieved!r}.")
-    problem = RankingProblem(query_codes, db_codes, y_query, y_db)
+    problem = RankingProblem(query_codes, db_codes, y_query, y_db, n_jobs=n_jobs)
     n_radii = problem.n_bits + 1
     retrieved = np.zeros((problem.n_query, n_radii), dtype=np.int64)
     relevant = np.zeros((problem.n_query, n_radii), dtype=np.int64)
     total = np.zeros(problem.n_query, dtype=np.int64)
-    for start, stop in problem.block_bounds():
+
+    def run(start, stop):
         _, _, hist, hist_rel = problem.block(start, stop)
         retrieved[start:stop] = np.cumsum(hist[:, :n_radii], axis=1)
         relevant[start:stop] = np.cumsum(hist_rel[:, :n_radii], axis=1)
         total[start:stop] = hist_rel.sum(axis=1)
+
+    problem.for_each_block(run)
     radii = np.arange(n_radii)
     with np.errstate(invalid="ignore", divide="ignore"):
         if average == "micro":

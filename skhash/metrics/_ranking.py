@@ -8,6 +8,7 @@ no comparison sort of a whole row is run.
 """
 
 import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
 
 from .._bits import check_codes, codes_to_words, hamming_block, packed_to_words
 
@@ -29,7 +30,8 @@ def _check_labels(y, n_samples, name):
     y = np.asarray(y)
     if y.ndim not in (1, 2):
         raise ValueError(
-            f"{name} must be 1-D class labels or a 2-D 0/1 indicator matrix, got shape {y.shape}."
+            f"{name} must be 1-D class labels or a 2-D 0/1 indicator matrix, got shape "
+            f"{y.shape}."
         )
     if y.shape[0] != n_samples:
         raise ValueError(
@@ -68,7 +70,8 @@ class Relevance:
         if self.multilabel:
             if y_query.shape[1] != y_db.shape[1]:
                 raise ValueError(
-                    f"y_query has {y_query.shape[1]} label columns but y_db has {y_db.shape[1]}."
+                    f"y_query has {y_query.shape[1]} label columns but y_db has "
+                    f"{y_db.shape[1]}."
                 )
             both = np.vstack([y_query, y_db]).astype(bool).astype(np.uint8)
             words = packed_to_words(np.packbits(both, axis=1, bitorder="little"))
@@ -105,7 +108,9 @@ class RankingProblem:
     query itself goes to an extra bucket ``n_bits + 1`` that is never retrieved.
     """
 
-    def __init__(self, query_codes, db_codes, y_query=None, y_db=None, *, labels=True):
+    def __init__(self, query_codes, db_codes, y_query=None, y_db=None, *, labels=True,
+                 n_jobs=None):
+        self.n_jobs = n_jobs
         query_codes = check_codes(query_codes, name="query_codes")
         self.exclude_self = db_codes is None
         if self.exclude_self:
@@ -126,7 +131,9 @@ class RankingProblem:
         self.n_buckets = self.n_bits + 1 + self.exclude_self
         self.query_words = codes_to_words(query_codes)
         self.db_words = codes_to_words(db_codes)
-        self.relevance = Relevance(y_query, y_db, self.n_query, self.n_db) if labels else None
+        self.relevance = (
+            Relevance(y_query, y_db, self.n_query, self.n_db) if labels else None
+        )
 
     def distances(self, start, stop):
         dist = hamming_block(self.query_words[start:stop], self.db_words)
@@ -135,19 +142,40 @@ class RankingProblem:
             dist[rows, start + rows] = self.n_bits + 1
         return dist
 
-    def block(self, start, stop):
-        """Distances, relevance and their per-bucket counts for queries ``start:stop``."""
+    def block(self, start, stop, counts=True):
+        """Distances, relevance and (with ``counts``) their per-bucket counts."""
         dist = self.distances(start, stop)
         rel = self.relevance.block(start, stop)
         if self.exclude_self:
             rows = np.arange(stop - start)
             rel[rows, start + rows] = False
+        if not counts:
+            return dist, rel
         hist, hist_rel = bucket_counts(dist, self.n_buckets, rel)
         return dist, rel, hist, hist_rel
 
     def block_bounds(self, bytes_per_pair=_BYTES_PER_PAIR):
-        step = rows_per_block(self.n_db, bytes_per_pair=bytes_per_pair)
+        n_threads = effective_n_jobs(self.n_jobs)
+        step = rows_per_block(
+            self.n_db, max(_MAX_BLOCK_BYTES // n_threads, 1), bytes_per_pair
+        )
+        step = max(1, min(step, -(-self.n_query // n_threads)))
         return [(s, min(s + step, self.n_query)) for s in range(0, self.n_query, step)]
+
+    def for_each_block(self, func):
+        """Call ``func(start, stop)`` on every block of queries, in ``n_jobs`` threads.
+
+        ``func`` writes its results into disjoint slices of preallocated arrays; numpy
+        releases the GIL in the distance and counting kernels.
+        """
+        blocks = self.block_bounds()
+        if effective_n_jobs(self.n_jobs) == 1 or len(blocks) == 1:
+            for start, stop in blocks:
+                func(start, stop)
+        else:
+            Parallel(n_jobs=self.n_jobs, require="sharedmem")(
+                delayed(func)(start, stop) for start, stop in blocks
+            )
 
 
 def bucket_counts(dist, n_buckets, rel=None):
@@ -159,8 +187,13 @@ def bucket_counts(dist, n_buckets, rel=None):
     width = n_buckets
     if rel is not None:
         width = 2 * n_buckets
-        dtype = np.uint16 if width > 256 else np.uint8
-        dist = np.add(dist, rel.astype(dtype) * dtype(n_buckets), dtype=dtype)
+        if width <= 256:
+            keys = rel.view(np.uint8) * np.uint8(n_buckets)  # one fast pass each
+            keys += dist
+        else:
+            keys = rel.astype(np.uint16) * np.uint16(n_buckets)
+            keys += dist
+        dist = keys
     if n_cols >= 1024:
         # One bincount per long row: no intp key array as large as the block.
         counts = np.empty((n_rows, width), dtype=np.intp)
@@ -209,9 +242,24 @@ def select_within(dist, threshold):
     return rows, cols, dist.ravel()[flat]
 
 
-def sort_csr(rows, dist, ind, n_rows):
-    """Order (row, distance, index) triples; return ``indptr`` and the sorted columns."""
-    order = np.lexsort((ind, dist, rows))
+def sort_csr(rows, dist, ind, n_rows, *, index_ordered=False):
+    """Order (row, distance, index) triples; return ``indptr`` and the sorted columns.
+
+    ``index_ordered``: the triples already come in (row, index) order, so a stable sort
+    on (row, distance) suffices: a radix sort when that key fits 16 bits.
+    """
+    n_dist = int(dist.max()) + 1 if len(dist) else 1
+    n_ind = int(ind.max()) + 1 if len(ind) else 1
+    if index_ordered and n_rows * n_dist <= 2**16:
+        key = rows.astype(np.uint16) * np.uint16(n_dist)
+        key += dist.astype(np.uint16, copy=False)
+        order = np.argsort(key, kind="stable")
+    elif n_rows * n_dist * n_ind < 2**62:
+        # One unique int64 key per triple: numpy's (SIMD) sort beats a 3-key lexsort.
+        key = (rows.astype(np.int64) * n_dist + dist) * n_ind + ind
+        order = np.argsort(key)
+    else:
+        order = np.lexsort((ind, dist, rows))
     indptr = np.zeros(n_rows + 1, dtype=np.intp)
     np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
     return indptr, dist[order], ind[order]
@@ -251,7 +299,7 @@ def stable_top(dist, k, n_buckets, hist=None):
         position = np.cumsum(at_boundary) - 1 - first[rows]
         keep = ~at_boundary | (position < taken[rows])
         rows, cols, d = rows[keep], cols[keep], d[keep]
-    indptr, d, cols = sort_csr(rows, d, cols, n_rows)
+    indptr, d, cols = sort_csr(rows, d, cols, n_rows, index_ordered=True)
     if len(cols) != n_rows * k:
         position = np.arange(len(cols)) - np.repeat(indptr[:-1], np.diff(indptr))
         keep = position < k

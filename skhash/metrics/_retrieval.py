@@ -8,7 +8,7 @@ for 1-D labels and "shares at least one label" for 2-D indicator matrices.
 from numbers import Integral
 
 import numpy as np
-from scipy.stats import hypergeom
+from scipy.special import gammaln
 
 from ._ranking import RankingProblem, boundary, harmonic, relevant_in_top, stable_top
 
@@ -48,7 +48,9 @@ def _resolve_options(preset, **options):
     elif isinstance(preset, str) and preset in MAP_PRESETS:
         base = MAP_PRESETS[preset]
     else:
-        raise ValueError(f"preset must be None or one of {sorted(MAP_PRESETS)}, got {preset!r}.")
+        raise ValueError(
+            f"preset must be None or one of {sorted(MAP_PRESETS)}, got {preset!r}."
+        )
     resolved = {}
     for name, value in options.items():
         value = base[name] if value is None else value
@@ -86,23 +88,38 @@ def _expected_bucket_sums(n, r, start, rel_before, taken, H):
     return np.where(r > 0, share * (slope * taken + (a - slope * (start + 1)) * harm), 0.0)
 
 
+def _log_comb(n, k):
+    return gammaln(n + 1.0) - gammaln(k + 1.0) - gammaln(n - k + 1.0)
+
+
 def _average_precisions(problem, R, normalize, ties):
     """Per-query AP@R (numerator and normaliser) and whether any relevant item exists."""
     n_query = problem.n_query
     ap = np.zeros(n_query)
     has_relevant = np.zeros(n_query, dtype=bool)
     H = harmonic(problem.n_db) if ties == "expected" else None
-    for start, stop in problem.block_bounds():
-        dist, rel, hist, hist_rel = problem.block(start, stop)
-        total_rel = hist_rel.sum(axis=1)
-        if ties == "stable":
+
+    def run(start, stop):
+        if ties == "stable" and 2 * R > problem.n_db:
+            # Most of the ranking is needed: no counts, one stable sort per row.
+            dist, rel = problem.block(start, stop, counts=False)
+            total_rel = rel.sum(axis=1)
+            num, retrieved = _stable_numerators_by_sorting(dist, rel, R)
+        elif ties == "stable":
+            dist, rel, hist, hist_rel = problem.block(start, stop)
+            total_rel = hist_rel.sum(axis=1)
             _, idx = stable_top(dist, R, problem.n_buckets, hist)
-            ranked = np.take_along_axis(rel, idx, axis=1)
-            rows, pos = np.nonzero(ranked)
-            hits = np.cumsum(ranked, axis=1, dtype=np.int32)[rows, pos]
-            num = np.bincount(rows, weights=hits / (pos + 1.0), minlength=stop - start)
-            retrieved = ranked.sum(axis=1)
+            n_rows = stop - start
+            offsets = np.arange(n_rows)[:, None] * rel.shape[1]
+            ranked = rel.ravel()[idx + offsets]
+            rows, pos = np.divmod(np.flatnonzero(ranked), R)
+            retrieved = np.bincount(rows, minlength=n_rows)
+            first = np.concatenate([[0], np.cumsum(retrieved)[:-1]])
+            hits = np.arange(1, len(rows) + 1) - first[rows]
+            num = np.bincount(rows, weights=hits / (pos + 1.0), minlength=n_rows)
         else:
+            dist, rel, hist, hist_rel = problem.block(start, stop)
+            total_rel = hist_rel.sum(axis=1)
             num, retrieved = _expected_numerators(hist, hist_rel, R, normalize, H)
         if normalize == "retrieved":
             norm = retrieved
@@ -112,7 +129,26 @@ def _average_precisions(problem, R, normalize, ties):
             has_relevant[start:stop] = total_rel > 0
         with np.errstate(invalid="ignore", divide="ignore"):
             ap[start:stop] = np.where(norm > 0, num / norm, 0.0)
+
+    problem.for_each_block(run)
     return ap, has_relevant
+
+
+def _stable_numerators_by_sorting(dist, rel, R):
+    """Sum of precisions at the relevant items of the top ``R``, and their number, per row.
+
+    numpy's stable sort of 8/16-bit integers is a radix (counting) sort: linear in the
+    row. The ``j``-th relevant item at 0-based rank ``p`` adds ``j / (p + 1)``.
+    """
+    n_rows = dist.shape[0]
+    num = np.zeros(n_rows)
+    retrieved = np.zeros(n_rows, dtype=np.int64)
+    for i in range(n_rows):
+        order = np.argsort(dist[i], kind="stable")[:R]
+        pos = np.flatnonzero(rel[i].take(order))
+        retrieved[i] = len(pos)
+        num[i] = (np.arange(1, len(pos) + 1) / (pos + 1.0)).sum()
+    return num, retrieved
 
 
 def _expected_numerators(hist, hist_rel, R, normalize, H):
@@ -142,19 +178,28 @@ def _expected_numerators(hist, hist_rel, R, normalize, H):
     retrieved = rel_b_before + np.minimum(taken, r_b)
     random = (taken < size) & (r_b > 0) & (r_b < size)
     num = np.where(random, 0.0, num)
-    for i in np.flatnonzero(random):
-        n, r, m = int(size[i]), int(r_b[i]), int(taken[i])
-        x = np.arange(max(0, m - (n - r)), min(m, r) + 1)
-        pmf = hypergeom.pmf(x, n, r, m)
-        slope = (x - 1) / (m - 1) if m > 1 else np.zeros(len(x))
-        start = int(starts[i, bucket[i]])
-        a = rel_b_before[i] + 1.0
-        part = (x / m) * (slope * m + (a - slope * (start + 1)) * (H[start + m] - H[start]))
-        norm = rel_b_before[i] + x
+    idx = np.flatnonzero(random)
+    if len(idx):
+        # X relevant among the m taken from the boundary bucket (n items, r relevant) is
+        # hypergeometric; sum the AP over its law, one row per query, padded.
+        n, r, m = size[idx], r_b[idx], taken[idx]
+        low = np.maximum(0, m - (n - r))
+        x = low[:, None] + np.arange(int((np.minimum(m, r) - low).max()) + 1)[None, :]
+        valid = x <= np.minimum(m, r)[:, None]
+        x = np.where(valid, x, low[:, None])
+        n_, r_, m_ = n[:, None], r[:, None], m[:, None]
+        log_pmf = (_log_comb(r_, x) + _log_comb(n_ - r_, m_ - x) - _log_comb(n_, m_))
+        pmf = np.where(valid, np.exp(log_pmf), 0.0)
+        slope = np.where(m_ > 1, (x - 1) / np.maximum(m_ - 1, 1), 0.0)
+        start = starts[idx, bucket[idx]][:, None]
+        a = rel_b_before[idx][:, None] + 1.0
+        harm = H[start + m_] - H[start]
+        part = (x / m_) * (slope * m_ + (a - slope * (start + 1)) * harm)
+        norm = rel_b_before[idx][:, None] + x
         with np.errstate(invalid="ignore", divide="ignore"):
-            terms = np.where(norm > 0, pmf * (full[i] + part) / norm, 0.0)
+            terms = np.where(norm > 0, pmf * (full[idx][:, None] + part) / norm, 0.0)
         # num / retrieved must give the expected AP: scale by the (positive) maximum.
-        num[i] = terms.sum() * retrieved[i]
+        num[idx] = terms.sum(axis=1) * retrieved[idx]
     return num, retrieved
 
 
@@ -169,6 +214,7 @@ def mean_average_precision(
     no_relevant=None,
     ties=None,
     preset=None,
+    n_jobs=None,
 ):
     """Mean average precision (mAP, or mAP@R) of Hamming ranking.
 
@@ -210,6 +256,10 @@ def mean_average_precision(
         ``"ssdh"``: relevant retrieved, no-relevant queries count 0 (the first four sort
         with an unstable quicksort; database order is used); ``"fire"`` (cisip-FIRe):
         no-relevant queries skipped; ``"sklearn"``: normalised by all relevant items.
+        HABIR's mAP is the area under the Hamming-radius precision-recall curve: see
+        :func:`hamming_radius_pr_curve`.
+    n_jobs : int, default=None
+        Threads working on blocks of queries; ``None`` means 1, ``-1`` all cores.
 
     Returns
     -------
@@ -231,7 +281,7 @@ def mean_average_precision(
     0.5833
     """
     options = _resolve_options(preset, normalize=normalize, no_relevant=no_relevant, ties=ties)
-    problem = RankingProblem(query_codes, db_codes, y_query, y_db)
+    problem = RankingProblem(query_codes, db_codes, y_query, y_db, n_jobs=n_jobs)
     R = _check_cutoff(at, "at", problem.n_candidates, allow_none=True)
     ap, has_relevant = _average_precisions(problem, R, options["normalize"], options["ties"])
     keep = has_relevant if options["no_relevant"] == "skip" else slice(None)
@@ -242,10 +292,13 @@ def _relevant_counts(problem, k, ties):
     """Relevant items in the top ``k`` and relevant items overall, per query."""
     in_top = np.zeros(problem.n_query)
     total = np.zeros(problem.n_query, dtype=np.int64)
-    for start, stop in problem.block_bounds():
+
+    def run(start, stop):
         dist, rel, hist, hist_rel = problem.block(start, stop)
         in_top[start:stop] = relevant_in_top(dist, rel, hist, hist_rel, k, ties)
         total[start:stop] = hist_rel.sum(axis=1)
+
+    problem.for_each_block(run)
     return in_top, total
 
 
@@ -254,7 +307,8 @@ def _check_ties(ties):
         raise ValueError(f"ties must be one of {_CHOICES['ties']}, got {ties!r}.")
 
 
-def precision_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable"):
+def precision_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable",
+                   n_jobs=None):
     """Mean precision of the ``k`` nearest database items (P@k).
 
     Parameters
@@ -270,6 +324,8 @@ def precision_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable"
         Number of retrieved items; must not exceed the database size.
     ties : {"stable", "expected"}, default="stable"
         Order inside a distance: database order, or the expectation over random orders.
+    n_jobs : int, default=None
+        Threads working on blocks of queries; ``None`` means 1, ``-1`` all cores.
 
     Returns
     -------
@@ -282,7 +338,7 @@ def precision_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable"
     0.5
     """
     _check_ties(ties)
-    problem = RankingProblem(query_codes, db_codes, y_query, y_db)
+    problem = RankingProblem(query_codes, db_codes, y_query, y_db, n_jobs=n_jobs)
     k = _check_k(k, problem)
     in_top, _ = _relevant_counts(problem, k, ties)
     return float(np.mean(in_top / k))
@@ -299,7 +355,8 @@ def _check_k(k, problem):
     return int(k)
 
 
-def recall_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable", no_relevant="zero"):
+def recall_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable",
+                no_relevant="zero", n_jobs=None):
     """Mean recall of the ``k`` nearest database items (share of relevant items retrieved).
 
     Parameters
@@ -312,6 +369,8 @@ def recall_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable", n
         Order inside a distance.
     no_relevant : {"zero", "skip"}, default="zero"
         Recall of a query without any relevant item: 0, or left out of the mean.
+    n_jobs : int, default=None
+        Threads working on blocks of queries; ``None`` means 1, ``-1`` all cores.
 
     Returns
     -------
@@ -328,7 +387,7 @@ def recall_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable", n
         raise ValueError(
             f"no_relevant must be one of {_CHOICES['no_relevant']}, got {no_relevant!r}."
         )
-    problem = RankingProblem(query_codes, db_codes, y_query, y_db)
+    problem = RankingProblem(query_codes, db_codes, y_query, y_db, n_jobs=n_jobs)
     k = _check_k(k, problem)
     in_top, total = _relevant_counts(problem, k, ties)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -336,7 +395,8 @@ def recall_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable", n
     return _mean(recall, total > 0 if no_relevant == "skip" else slice(None))
 
 
-def precision_within_radius(query_codes, db_codes, y_query, y_db, *, radius=2, no_retrieved="zero"):
+def precision_within_radius(query_codes, db_codes, y_query, y_db, *, radius=2,
+                            no_retrieved="zero", n_jobs=None):
     """Mean precision of the database items within Hamming distance ``radius`` (inclusive).
 
     Parameters
@@ -348,6 +408,8 @@ def precision_within_radius(query_codes, db_codes, y_query, y_db, *, radius=2, n
     no_retrieved : {"zero", "skip"}, default="zero"
         Precision of a query that retrieves nothing: 0 (DeepHash-pytorch convention), or
         left out of the mean.
+    n_jobs : int, default=None
+        Threads working on blocks of queries; ``None`` means 1, ``-1`` all cores.
 
     Returns
     -------
@@ -364,14 +426,17 @@ def precision_within_radius(query_codes, db_codes, y_query, y_db, *, radius=2, n
         raise ValueError(f"radius must be a non-negative integer, got {radius!r}.")
     if no_retrieved not in ("zero", "skip"):
         raise ValueError(f"no_retrieved must be 'zero' or 'skip', got {no_retrieved!r}.")
-    problem = RankingProblem(query_codes, db_codes, y_query, y_db)
+    problem = RankingProblem(query_codes, db_codes, y_query, y_db, n_jobs=n_jobs)
     cut = min(int(radius), problem.n_bits) + 1
     retrieved = np.zeros(problem.n_query, dtype=np.int64)
     relevant = np.zeros(problem.n_query, dtype=np.int64)
-    for start, stop in problem.block_bounds():
+
+    def run(start, stop):
         _, _, hist, hist_rel = problem.block(start, stop)
         retrieved[start:stop] = hist[:, :cut].sum(axis=1)
         relevant[start:stop] = hist_rel[:, :cut].sum(axis=1)
+
+    problem.for_each_block(run)
     with np.errstate(invalid="ignore", divide="ignore"):
         precision = np.where(retrieved > 0, relevant / retrieved, 0.0)
     return _mean(precision, retrieved > 0 if no_retrieved == "skip" else slice(None))

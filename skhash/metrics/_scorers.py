@@ -47,7 +47,8 @@ class _RetrievalScorer:
         if isinstance(estimator, Pipeline) and len(estimator) > 1:
             X = estimator[:-1].transform(X)
         queries = retriever.encode(X)
-        return self.metric(queries, retriever.codes_, y, retriever.labels_, **self.kwargs)
+        db = retriever._database_codes()
+        return self.metric(queries, db, y, retriever.labels_, **self.kwargs)
 
     def __repr__(self):
         args = "".join(f", {k}={v!r}" for k, v in self.kwargs.items())
@@ -93,9 +94,8 @@ def make_retrieval_scorer(metric, **kwargs):
     """
     if isinstance(metric, str):
         if metric not in _METRICS:
-            raise ValueError(
-                f"metric must be one of {sorted(_METRICS)} or a callable, got {metric!r}."
-            )
+            raise ValueError(f"metric must be one of {sorted(_METRICS)} or a callable, "
+                             f"got {metric!r}.")
         metric = _METRICS[metric]
     elif not callable(metric):
         raise TypeError(f"metric must be a string or a callable, got {type(metric).__name__}.")

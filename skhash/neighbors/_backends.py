@@ -32,7 +32,9 @@ class NumpySearch:
         self.n_jobs = n_jobs
 
     def _blocks(self, n_query):
-        step = rows_per_block(len(self.words), _SEARCH_BLOCK_BYTES, _SEARCH_BYTES_PER_PAIR)
+        step = rows_per_block(
+            len(self.words), _SEARCH_BLOCK_BYTES, _SEARCH_BYTES_PER_PAIR
+        )
         n_threads = effective_n_jobs(self.n_jobs)
         # Enough blocks to keep every thread busy.
         step = max(1, min(step, -(-n_query // n_threads)))
@@ -43,7 +45,7 @@ class NumpySearch:
         if effective_n_jobs(self.n_jobs) == 1 or len(blocks) == 1:
             return [func(s, e) for s, e in blocks]
         # numpy releases the GIL in the XOR/popcount/bincount kernels.
-        return Parallel(n_jobs=self.n_jobs, prefer="threads")(
+        return Parallel(n_jobs=self.n_jobs, require="sharedmem")(
             delayed(func)(s, e) for s, e in blocks
         )
 
@@ -69,7 +71,7 @@ class NumpySearch:
             rows, cols, d = select_within(dist, np.full(stop - start, radius))
             return rows + start, d, cols
 
-        return _concat_csr(self._map(search, len(qwords)), len(qwords), self.n_bits)
+        return _concat_csr(self._map(search, len(qwords)), len(qwords), index_ordered=True)
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -83,7 +85,7 @@ class NumpySearch:
         self.words = np.ascontiguousarray(packed).view(np.uint64)
 
 
-def _concat_csr(parts, n_rows, n_bits):
+def _concat_csr(parts, n_rows, index_ordered=False):
     if parts:
         rows = np.concatenate([p[0] for p in parts])
         dist = np.concatenate([p[1] for p in parts])
@@ -91,7 +93,7 @@ def _concat_csr(parts, n_rows, n_bits):
     else:
         rows = ind = np.empty(0, dtype=np.intp)
         dist = np.empty(0, dtype=np.uint8)
-    return sort_csr(rows, dist, ind, n_rows)
+    return sort_csr(rows, dist, ind, n_rows, index_ordered=index_ordered)
 
 
 class FaissSearch:
@@ -188,7 +190,7 @@ class TorchSearch:
         queries = torch.from_numpy(pack_codes(codes, bitorder="little")).to(self.device)
         dists, inds = [], []
         for qs in range(0, len(queries), self.query_step):
-            q = queries[qs : qs + self.query_step]
+            q = queries[qs:qs + self.query_step]
             best = None
             for start in range(0, self.n_db, self._DB_STEP):
                 stop = min(start + self._DB_STEP, self.n_db)
@@ -209,28 +211,24 @@ class TorchSearch:
         queries = torch.from_numpy(pack_codes(codes, bitorder="little")).to(self.device)
         parts = []
         for qs in range(0, len(queries), self.query_step):
-            q = queries[qs : qs + self.query_step]
+            q = queries[qs:qs + self.query_step]
             for start in range(0, self.n_db, self._DB_STEP):
                 stop = min(start + self._DB_STEP, self.n_db)
                 dist = self._distances(q, start, stop)
                 rows, cols = torch.nonzero(dist <= radius, as_tuple=True)
-                parts.append(
-                    (
-                        rows.cpu().numpy() + qs,
-                        dist[rows, cols]
-                        .cpu()
-                        .numpy()
-                        .astype(distance_dtype(-(-self.n_bits // 64))),
-                        cols.cpu().numpy() + start,
-                    )
-                )
-        return _concat_csr(parts, len(queries), self.n_bits)
+                parts.append((
+                    rows.cpu().numpy() + qs,
+                    dist[rows, cols].cpu().numpy().astype(distance_dtype(-(-self.n_bits // 64))),
+                    cols.cpu().numpy() + start,
+                ))
+        return _concat_csr(parts, len(queries))
 
     def __getstate__(self):
         return {"n_bits": self.n_bits, "packed": self.packed, "device": str(self.device)}
 
     def __setstate__(self, state):
-        codes = np.unpackbits(state["packed"], axis=1, count=state["n_bits"], bitorder="little")
+        codes = np.unpackbits(state["packed"], axis=1, count=state["n_bits"],
+                              bitorder="little")
         try:
             self.__init__(codes, device=state["device"])
         except (RuntimeError, AssertionError):  # saved on CUDA, loaded without it

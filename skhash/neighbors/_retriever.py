@@ -8,8 +8,11 @@ from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._bits import check_bitorder, check_codes, unpack_codes
+from .._bits import check_bitorder, check_codes, distance_dtype, unpack_codes
+from .._dask import is_dask_array, map_row_blocks
+from .._io import PackedCodes
 from ._backends import make_backend
+from ._packed import PackedSearch
 
 __all__ = ["HammingRetriever"]
 
@@ -23,7 +26,8 @@ class HammingRetriever(BaseEstimator):
     backend; the radius is inclusive (``<= radius``). As the last step of a
     :class:`~sklearn.pipeline.Pipeline` after a hasher, ``score`` is the mean average
     precision of the queries against the fitted database, so ``GridSearchCV`` works with
-    its default scoring.
+    its default scoring; search through a fitted pipeline with
+    ``pipe[-1].kneighbors(pipe[:-1].transform(X))``, or give the hasher as ``hasher=``.
 
     Parameters
     ----------
@@ -56,8 +60,11 @@ class HammingRetriever(BaseEstimator):
 
     Attributes
     ----------
-    codes_ : ndarray of shape (n_samples_fit_, n_bits_), dtype uint8
-        0/1 codes of the database.
+    codes_ : ndarray of shape (n_samples_fit_, n_bits_), dtype uint8, or None
+        0/1 codes of the database; ``None`` when fitted on :class:`~skhash.PackedCodes`.
+    packed_codes_ : PackedCodes or None
+        The packed database when fitted on :class:`~skhash.PackedCodes` (e.g. a file
+        memory-mapped by :func:`~skhash.load_codes`), else ``None``.
     labels_ : ndarray of shape (n_samples_fit_,) or (n_samples_fit_, n_labels) or None
         Labels passed to ``fit``, used by :meth:`score`.
     n_samples_fit_ : int
@@ -74,6 +81,14 @@ class HammingRetriever(BaseEstimator):
     See Also
     --------
     skhash.metrics.mean_average_precision : the metric of :meth:`score`.
+
+    Notes
+    -----
+    Larger than memory: ``fit(load_codes(path, mmap_mode="r"))`` keeps the database
+    packed on disk and searches it block by block (numpy backend), the working memory
+    bounded by scikit-learn's ``working_memory`` setting. Queries may be dask arrays:
+    :meth:`kneighbors` and :meth:`radius_neighbors` then return lazy dask arrays, computed
+    chunk by chunk.
 
     Examples
     --------
@@ -145,8 +160,11 @@ class HammingRetriever(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_bits) or (n_samples, n_features)
-            0/1 codes (``hasher="passthrough"``) or features for the hasher.
+        X : array-like of shape (n_samples, n_bits) or (n_samples, n_features), or \
+                PackedCodes
+            0/1 codes (``hasher="passthrough"``) or features for the hasher;
+            :class:`~skhash.PackedCodes` (``hasher="passthrough"``) are kept packed, and
+            searched block by block when memory-mapped.
         y : array-like of shape (n_samples,) or (n_samples, n_labels), default=None
             Labels of the database items, needed by :meth:`score` (and passed to the
             hasher's ``fit``).
@@ -158,26 +176,53 @@ class HammingRetriever(BaseEstimator):
         """
         if self.bitorder is not None and not self._passthrough():
             raise ValueError("bitorder is only used with hasher='passthrough' (packed codes).")
+        if isinstance(X, PackedCodes):
+            return self._fit_packed(X, y)
         self._y_fit = y
         try:
             codes = self._codes(X, reset=True)
         finally:
             del self._y_fit
-        if y is not None:
-            y = np.asarray(y)
-            if y.ndim not in (1, 2) or len(y) != len(codes):
-                raise ValueError(
-                    f"y has shape {y.shape} but X has {len(codes)} samples: give one label "
-                    f"(or one indicator row) per sample."
-                )
+        y = _check_fit_labels(y, len(codes))
         if self._passthrough():
             self.hasher_ = None
         self.codes_ = codes
+        self.packed_codes_ = None
         self.labels_ = y
         self.n_samples_fit_, self.n_bits_ = codes.shape
         self._index = make_backend(self.backend, codes, n_jobs=self.n_jobs, device=self.device)
         self.backend_ = self._index.name
         return self
+
+    def _fit_packed(self, packed, y):
+        if not self._passthrough() or self.bitorder is not None:
+            raise ValueError(
+                "PackedCodes carry their own bits and bit order: fit them with "
+                "hasher='passthrough' and bitorder=None."
+            )
+        if len(packed) == 0:
+            raise ValueError("X holds no codes: the database needs at least one.")
+        y = _check_fit_labels(y, len(packed))
+        self.hasher_ = None
+        self.codes_ = None
+        self.packed_codes_ = packed
+        self.labels_ = y
+        self.n_samples_fit_, self.n_bits_ = packed.shape
+        self.n_features_in_ = self.n_bits_
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        if self.backend in ("auto", "numpy"):
+            self._index = PackedSearch(packed, n_jobs=self.n_jobs)
+        else:  # faiss and torch hold the database in (device) memory anyway
+            self._index = make_backend(
+                self.backend, packed.unpack(), n_jobs=self.n_jobs, device=self.device
+            )
+        self.backend_ = self._index.name
+        return self
+
+    def _database_codes(self):
+        """0/1 codes of the database (unpacked in memory after a packed fit)."""
+        return self.codes_ if self.packed_codes_ is None else self.packed_codes_.unpack()
 
     def encode(self, X):
         """The 0/1 codes of ``X`` as the retriever searches them.
@@ -204,7 +249,8 @@ class HammingRetriever(BaseEstimator):
         ----------
         X : array-like of shape (n_queries, n_bits) or (n_queries, n_features), default=None
             Queries. ``None``: the database itself, each point excluded from its own
-            neighbours.
+            neighbours. A dask array gives lazy dask arrays (compute both with
+            ``dask.compute(dist, ind)``: they share the work).
         n_neighbors : int, default=None
             Number of neighbours; ``None`` uses the constructor's value.
         return_distance : bool, default=True
@@ -228,8 +274,10 @@ class HammingRetriever(BaseEstimator):
                 f"returned{' (X=None excludes each point itself)' if X is None else ''}; "
                 f"use n_neighbors <= {available}."
             )
+        if is_dask_array(X):
+            return self._dask_kneighbors(X, k, return_distance)
         if X is None:
-            dist, ind = self._index.kneighbors(self.codes_, k + 1)
+            dist, ind = self._index.kneighbors(self._database_codes(), k + 1)
             dist, ind = _drop_self(dist, ind)
         else:
             dist, ind = self._index.kneighbors(self._queries(X), k)
@@ -241,7 +289,8 @@ class HammingRetriever(BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_queries, n_bits) or (n_queries, n_features), default=None
-            Queries; ``None``: the database, each point excluded from its own result.
+            Queries; ``None``: the database, each point excluded from its own result. A
+            dask array gives lazy dask arrays of dtype object (one entry per query).
         radius : int, default=None
             Largest distance returned; ``None`` uses the constructor's value.
         return_distance : bool, default=True
@@ -256,6 +305,8 @@ class HammingRetriever(BaseEstimator):
         ind : ndarray of shape (n_queries,), dtype object
             One array of database indices per query.
         """
+        if is_dask_array(X):
+            return self._dask_radius_neighbors(X, radius, return_distance, sort_results)
         indptr, dist, ind = self._radius_csr(X, radius, sort_results)
         ind_rows = _split(ind, indptr)
         if not return_distance:
@@ -269,7 +320,7 @@ class HammingRetriever(BaseEstimator):
             raise ValueError(
                 f"radius must be a non-negative integer number of bits, got {radius!r}."
             )
-        codes = self.codes_ if X is None else self._queries(X)
+        codes = self._database_codes() if X is None else self._queries(X)
         indptr, dist, ind = self._index.radius_neighbors(codes, int(radius))
         if X is None:
             rows = np.repeat(np.arange(len(codes)), np.diff(indptr))
@@ -306,7 +357,8 @@ class HammingRetriever(BaseEstimator):
         indptr = np.arange(0, n_rows * k + 1, k)
         return csr_matrix((data, ind.ravel(), indptr), shape=(n_rows, self.n_samples_fit_))
 
-    def radius_neighbors_graph(self, X=None, radius=None, mode="connectivity", sort_results=False):
+    def radius_neighbors_graph(self, X=None, radius=None, mode="connectivity",
+                               sort_results=False):
         """Sparse graph of the neighbours within ``radius`` (CSR, one row per query).
 
         Parameters
@@ -327,7 +379,9 @@ class HammingRetriever(BaseEstimator):
         _check_mode(mode)
         indptr, dist, ind = self._radius_csr(X, radius, sort_results)
         data = np.ones(len(ind)) if mode == "connectivity" else dist.astype(np.float64)
-        return csr_matrix((data, ind, indptr), shape=(len(indptr) - 1, self.n_samples_fit_))
+        return csr_matrix(
+            (data, ind, indptr), shape=(len(indptr) - 1, self.n_samples_fit_)
+        )
 
     def score(self, X, y, sample_weight=None):
         """Mean average precision of the queries ``X`` against the fitted database.
@@ -358,7 +412,35 @@ class HammingRetriever(BaseEstimator):
             raise ValueError(
                 "HammingRetriever was fitted without labels: call fit(X, y) to use score."
             )
-        return mean_average_precision(self._queries(X), self.codes_, y, self.labels_)
+        return mean_average_precision(
+            self._queries(X), self._database_codes(), y, self.labels_
+        )
+
+    def _dask_kneighbors(self, X, k, return_distance):
+        """Lazy ``kneighbors`` of a dask array: one search per chunk of queries."""
+        validate_data(self, X, skip_check_array=True, reset=False)
+        dtype = distance_dtype(-(-self.n_bits_ // 64))
+
+        def search(block):  # distances and indices side by side, one task per chunk
+            dist, ind = self.kneighbors(block, k)
+            return np.hstack([dist.astype(np.intp), ind])
+
+        both = map_row_blocks(search, X, n_columns=2 * k, dtype=np.intp)
+        ind = both[:, k:]
+        return (both[:, :k].astype(dtype), ind) if return_distance else ind
+
+    def _dask_radius_neighbors(self, X, radius, return_distance, sort_results):
+        """Lazy ``radius_neighbors`` of a dask array: object arrays, one entry per query."""
+        validate_data(self, X, skip_check_array=True, reset=False)
+
+        def search(block):
+            dist, ind = self.radius_neighbors(block, radius, sort_results=sort_results)
+            out = np.empty((len(ind), 2), dtype=object)
+            out[:, 0], out[:, 1] = dist, ind
+            return out
+
+        both = map_row_blocks(search, X, n_columns=2, dtype=object)
+        return (both[:, 0], both[:, 1]) if return_distance else both[:, 1]
 
     def __getstate__(self):
         return self.__dict__.copy()
@@ -368,6 +450,17 @@ class HammingRetriever(BaseEstimator):
         tags.requires_fit = True
         tags.target_tags.required = False
         return tags
+
+
+def _check_fit_labels(y, n_samples):
+    if y is not None:
+        y = np.asarray(y)
+        if y.ndim not in (1, 2) or len(y) != n_samples:
+            raise ValueError(
+                f"y has shape {y.shape} but X has {n_samples} samples: give one label "
+                f"(or one indicator row) per sample."
+            )
+    return y
 
 
 def _drop_self(dist, ind):
@@ -383,7 +476,7 @@ def _drop_self(dist, ind):
 def _split(values, indptr):
     out = np.empty(len(indptr) - 1, dtype=object)
     for i in range(len(out)):
-        out[i] = values[indptr[i] : indptr[i + 1]]
+        out[i] = values[indptr[i]:indptr[i + 1]]
     return out
 
 

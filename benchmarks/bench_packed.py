@@ -1,0 +1,74 @@
+"""Search of a memory-mapped code file against the in-memory backends.
+
+A file of random 64-bit codes (10^6 by default) is saved with ``save_codes`` and mapped
+with ``load_codes(mmap_mode="r")``; 100 queries, k = 10. Prints each search's time as a
+ratio to the in-memory numpy backend measured in the same run, and the peak of Python
+allocations (tracemalloc) while loading, fitting and searching: the mapped search stays within
+``working_memory`` while the in-memory backends load the whole database (unpacked
+codes, then ``uint64`` words).
+
+    python benchmarks/bench_packed.py --n-db 1000000
+"""
+
+import argparse
+import os
+import platform
+import tempfile
+import time
+import tracemalloc
+
+import numpy as np
+import sklearn
+
+from skhash import HammingRetriever, PackedCodes, load_codes, save_codes
+
+
+def measure(func):
+    tracemalloc.start()
+    start = time.perf_counter()
+    out = func()
+    elapsed = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return elapsed, peak, out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n-db", type=int, default=1_000_000)
+    parser.add_argument("--n-query", type=int, default=100)
+    parser.add_argument("--working-memory", type=float, default=64, help="MiB")
+    args = parser.parse_args()
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+          f"{args.n_db} codes of 64 bits, {args.n_query} queries, k=10")
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "db.npy")
+        packed = rng.integers(0, 256, (args.n_db, 8), dtype=np.uint8)
+        save_codes(path, PackedCodes(packed, 64))
+        del packed
+        queries = load_codes(path, mmap_mode="r").unpack(0, args.n_query)
+
+        def fit_and_search(backend, mmap):
+            codes = load_codes(path, mmap_mode="r" if mmap else None)
+            retriever = HammingRetriever(n_neighbors=10, backend=backend)
+            retriever.fit(codes if mmap else codes.unpack())
+            start = time.perf_counter()
+            result = retriever.kneighbors(queries)
+            return time.perf_counter() - start, result
+
+        runs = {}
+        with sklearn.config_context(working_memory=args.working_memory):
+            runs["memory-mapped file"] = measure(lambda: fit_and_search("numpy", True))
+        runs["in memory, numpy"] = measure(lambda: fit_and_search("numpy", False))
+        runs["in memory, faiss"] = measure(lambda: fit_and_search("faiss", False))
+        base = runs["in memory, numpy"][2][0]
+        reference = runs["in memory, numpy"][2][1][1]
+        for name, (_, peak, (elapsed, (_, ind))) in runs.items():
+            np.testing.assert_array_equal(ind, reference)
+            print(f"{name:20s} search x{elapsed / base:5.2f} of numpy ({elapsed:.3f} s); "
+                  f"fit + search peak allocations {peak / 2**20:6.1f} MiB")
+        print("(faiss's own memory is invisible to tracemalloc.)")
+
+if __name__ == "__main__":
+    main()

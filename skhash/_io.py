@@ -1,0 +1,215 @@
+"""Packed binary codes on disk: ``.npy`` files that memory-map.
+
+A code file is a standard ``.npy`` file holding one structured field of
+``ceil(n_bits / 8)`` bytes per row, named ``skhash:n_bits=<n>:bitorder=<order>``, so it
+carries its number of bits and bit order, plain :func:`numpy.load` reads it, and
+``mmap_mode`` maps it without reading it.
+"""
+
+import mmap
+import os
+import re
+
+import numpy as np
+
+from ._bits import check_bitorder, check_codes, check_packed, pack_codes, unpack_codes
+from ._dask import is_dask_array
+
+__all__ = ["PackedCodes", "load_codes", "save_codes"]
+
+_FIELD = re.compile(r"^skhash:n_bits=(\d+):bitorder=(little|big)$")
+
+
+class PackedCodes:
+    """Packed binary codes with their number of bits and bit order.
+
+    The form :func:`load_codes` returns and :class:`~skhash.HammingRetriever` fits on
+    without unpacking: a memory-mapped database is searched block by block.
+
+    Parameters
+    ----------
+    packed : ndarray of shape (n_samples, ceil(n_bits / 8)), dtype uint8
+        Packed codes (a :class:`numpy.memmap` stays one).
+    n_bits : int
+        Bits per code.
+    bitorder : {"little", "big"}, default="little"
+        Bit order of ``packed`` (see :func:`skhash.pack_codes`).
+
+    Attributes
+    ----------
+    shape : tuple
+        ``(n_samples, n_bits)``, the shape of the unpacked codes.
+
+    Examples
+    --------
+    >>> from skhash import PackedCodes, pack_codes
+    >>> codes = PackedCodes(pack_codes([[1, 0, 1]]), n_bits=3)
+    >>> codes.shape, codes.unpack()
+    ((1, 3), array([[1, 0, 1]], dtype=uint8))
+    """
+
+    def __init__(self, packed, n_bits, bitorder="little"):
+        self.bitorder = check_bitorder(bitorder)
+        if not isinstance(packed, np.memmap):
+            packed = check_packed(packed, n_bits=n_bits)
+        else:
+            check_packed(packed[:0], n_bits=n_bits)
+        self.packed = packed
+        self.n_bits = int(n_bits)
+
+    @classmethod
+    def from_codes(cls, codes, bitorder="little"):
+        """Pack 0/1 codes of shape ``(n_samples, n_bits)``."""
+        codes = check_codes(codes)
+        return cls(pack_codes(codes, bitorder), codes.shape[1], bitorder)
+
+    @property
+    def shape(self):
+        return (len(self.packed), self.n_bits)
+
+    def __len__(self):
+        return len(self.packed)
+
+    def unpack(self, start=None, stop=None):
+        """0/1 codes of rows ``start:stop`` (all rows by default), in memory."""
+        return unpack_codes(self.packed[start:stop], self.n_bits, self.bitorder)
+
+    def __repr__(self):
+        kind = "memory-mapped " if isinstance(self.packed, np.memmap) else ""
+        return (
+            f"PackedCodes({kind}{len(self)} codes, n_bits={self.n_bits}, "
+            f"bitorder={self.bitorder!r})"
+        )
+
+    def __reduce__(self):
+        # A memory map pickles by reference (for joblib/dask workers on the same file
+        # system), not by copying a file that may be larger than memory.
+        packed = self.packed
+        # Only the map itself (its base is the mmap) knows its true offset and shape.
+        if isinstance(packed, np.memmap) and isinstance(packed.base, mmap.mmap):
+            args = (packed.filename, packed.offset, packed.shape, self.n_bits, self.bitorder)
+            return (_reopen, args)
+        return (PackedCodes, (np.asarray(packed), self.n_bits, self.bitorder))
+
+
+def _reopen(filename, offset, shape, n_bits, bitorder):
+    packed = np.memmap(filename, dtype=np.uint8, mode="r", offset=offset, shape=shape)
+    return PackedCodes(packed, n_bits, bitorder)
+
+
+def save_codes(path, codes, *, bitorder="little"):
+    """Save binary codes, packed, to a ``.npy`` file that :func:`load_codes` can map.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Destination file (conventionally ``*.npy``).
+    codes : array-like of shape (n_samples, n_bits), dask array or PackedCodes
+        0/1 codes. A dask array (e.g. ``hasher.transform(dask_X)``) is computed chunk by
+        chunk and each chunk written into the file, so codes larger than memory can be
+        saved. :class:`PackedCodes` are written as they are (their own bit order).
+    bitorder : {"little", "big"}, default="little"
+        Bit order of the packed bytes: ``"little"`` is faiss's, ``"big"``
+        :func:`numpy.packbits`'s and PostgreSQL's.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from skhash import load_codes, save_codes
+    >>> codes = np.array([[1, 0, 1], [0, 1, 1]], dtype=np.uint8)
+    >>> path = os.path.join(tempfile.mkdtemp(), "codes.npy")
+    >>> save_codes(path, codes)
+    >>> load_codes(path, mmap_mode="r").unpack()
+    array([[1, 0, 1],
+           [0, 1, 1]], dtype=uint8)
+    """
+    bitorder = check_bitorder(bitorder)
+    if isinstance(codes, PackedCodes):
+        bitorder, n_bits = codes.bitorder, codes.n_bits
+    elif is_dask_array(codes):
+        n_bits = codes.shape[1] if codes.ndim == 2 else None
+        if codes.ndim != 2 or np.isnan(codes.shape[0]):
+            raise ValueError(
+                f"codes must be a 2-D dask array with known chunk sizes, got shape "
+                f"{codes.shape}; call codes.compute_chunk_sizes() first."
+            )
+    else:
+        codes = check_codes(codes)
+        n_bits = codes.shape[1]
+    n_bytes = -(-n_bits // 8)
+    dtype = np.dtype([(f"skhash:n_bits={n_bits}:bitorder={bitorder}", np.uint8, (n_bytes,))])
+    out = np.lib.format.open_memmap(
+        os.fspath(path), mode="w+", dtype=dtype, shape=(int(codes.shape[0]),)
+    )
+    offset = out.offset
+    del out
+    target = _RowWriter(os.fspath(path), offset, (int(codes.shape[0]), n_bytes))
+    if isinstance(codes, PackedCodes):
+        step = max(1, 2**26 // n_bytes)
+        for start in range(0, len(codes), step):
+            target[start:start + step] = codes.packed[start:start + step]
+    elif is_dask_array(codes):
+        import dask.array as da
+
+        packed = codes.map_blocks(
+            _pack_block, bitorder, chunks=(codes.chunks[0], (n_bytes,)), dtype=np.uint8,
+            meta=np.empty((0, n_bytes), dtype=np.uint8),
+        )
+        da.store(packed.rechunk({1: -1}), target, lock=False)
+    else:
+        target[:] = pack_codes(codes, bitorder)
+
+
+def _pack_block(block, bitorder):
+    return pack_codes(block, bitorder)
+
+
+class _RowWriter:
+    """Write-only target for :func:`dask.array.store` that reopens the file on each write,
+    so that it pickles to dask workers by path."""
+
+    def __init__(self, filename, offset, shape):
+        self.filename, self.offset, self.shape = filename, offset, shape
+
+    def __setitem__(self, key, value):
+        out = np.memmap(self.filename, dtype=np.uint8, mode="r+", offset=self.offset,
+                        shape=self.shape)
+        out[key] = value
+        out.flush()
+
+
+def load_codes(path, mmap_mode=None):
+    """Load codes saved by :func:`save_codes`, packed, optionally memory-mapped.
+
+    Parameters
+    ----------
+    path : str or path-like
+        File written by :func:`save_codes`.
+    mmap_mode : {None, "r", "r+", "c"}, default=None
+        As in :func:`numpy.load`: ``"r"`` maps the file read-only, so a database larger
+        than memory can be fitted by :class:`~skhash.HammingRetriever` and searched block
+        by block.
+
+    Returns
+    -------
+    codes : PackedCodes
+        Packed codes with their ``n_bits`` and ``bitorder``; ``codes.unpack()`` gives the
+        0/1 array.
+    """
+    data = np.load(os.fspath(path), mmap_mode=mmap_mode, allow_pickle=False)
+    names = data.dtype.names or ()
+    match = _FIELD.match(names[0]) if len(names) == 1 else None
+    if match is None or data.ndim != 1:
+        raise ValueError(
+            f"{os.fspath(path)!r} is not a code file written by skhash.save_codes (its dtype "
+            f"is {data.dtype}). Wrap a plain array of packed bytes with "
+            f"PackedCodes(packed, n_bits, bitorder) instead."
+        )
+    n_bits, bitorder = int(match.group(1)), match.group(2)
+    n_bytes = -(-n_bits // 8)
+    if isinstance(data, np.memmap):
+        packed = np.memmap(os.fspath(path), dtype=np.uint8, mode=mmap_mode, offset=data.offset,
+                           shape=(len(data), n_bytes))
+    else:
+        packed = np.ascontiguousarray(data[names[0]]).reshape(len(data), n_bytes)
+    return PackedCodes(packed, n_bits, bitorder)

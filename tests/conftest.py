@@ -26,7 +26,9 @@ def load_shared(name):
 def mnist_reference_split():
     """MNIST 70k as in REFERENCE.md section 5: 1000 queries, the other 69,000 as database."""
     train, test = load_shared("mnist_train.npz"), load_shared("mnist_test.npz")
-    X = np.concatenate([train["images"], test["images"]]).reshape(70_000, -1) / 255.0
+    # float32 halves the cost of the PCAs; the figures are the same to the third decimal.
+    X = np.concatenate([train["images"], test["images"]]).reshape(70_000, -1)
+    X = X.astype(np.float32) / 255
     y = np.concatenate([train["labels"], test["labels"]])
     order = np.random.default_rng(0).permutation(len(X))
     query, db = order[:1000], order[1000:]

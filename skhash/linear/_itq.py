@@ -124,11 +124,13 @@ class ITQHasher(BaseHasher):
         V = X @ self.components_.T
 
         rotation, _, _ = np.linalg.svd(rng.standard_normal((self.n_bits, self.n_bits)))
+        rotation = rotation.astype(X.dtype, copy=False)
+        one, minus_one = X.dtype.type(1), X.dtype.type(-1)
         for _ in range(self.n_iter):
-            B = np.where(V @ rotation >= 0, 1.0, -1.0)
+            B = np.where(V @ rotation >= 0, one, minus_one)
             u, _, vt = np.linalg.svd(B.T @ V)
             rotation = (u @ vt).T
-        self.rotation_ = rotation.astype(X.dtype, copy=False)
+        self.rotation_ = rotation
         self.n_iter_ = self.n_iter
         projected = V @ self.rotation_
         self.quantization_loss_ = float(

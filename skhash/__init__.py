@@ -11,11 +11,36 @@ from .linear import ITQHasher, LSHHasher, SpectralHasher
 
 __version__ = "0.1.0.dev0"
 
+# Public names served lazily from subpackages that import heavy optional dependencies.
+_LAZY = {
+    "AEHasher": "skhash.deep",
+    "IDRAEHasher": "skhash.deep",
+    "LPAEHasher": "skhash.deep",
+    "WGANAEHasher": "skhash.deep",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'skhash' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
+    "AEHasher",
     "BaseHasher",
+    "IDRAEHasher",
     "ITQHasher",
+    "LPAEHasher",
     "LSHHasher",
     "SpectralHasher",
+    "WGANAEHasher",
     "check_codes",
     "hamming_distances",
     "pack_codes",

@@ -16,6 +16,8 @@ _LAZY = {
     "AEHasher": "skhash.deep",
     "IDRAEHasher": "skhash.deep",
     "LPAEHasher": "skhash.deep",
+    "SGHHasher": "skhash.deep",
+    "SSDHHasher": "skhash.deep",
     "WGANAEHasher": "skhash.deep",
 }
 
@@ -39,6 +41,8 @@ __all__ = [
     "ITQHasher",
     "LPAEHasher",
     "LSHHasher",
+    "SGHHasher",
+    "SSDHHasher",
     "SpectralHasher",
     "WGANAEHasher",
     "check_codes",

@@ -10,5 +10,15 @@ except ImportError as exc:  # pragma: no cover - exercised without torch install
 
 from ._autoencoder import AEHasher, IDRAEHasher, LPAEHasher, WGANAEHasher
 from ._base import BaseDeepHasher
+from ._sgh import SGHHasher
+from ._ssdh import SSDHHasher
 
-__all__ = ["AEHasher", "BaseDeepHasher", "IDRAEHasher", "LPAEHasher", "WGANAEHasher"]
+__all__ = [
+    "AEHasher",
+    "BaseDeepHasher",
+    "IDRAEHasher",
+    "LPAEHasher",
+    "SGHHasher",
+    "SSDHHasher",
+    "WGANAEHasher",
+]

@@ -13,7 +13,9 @@ from skhash import (
     ITQHasher,
     LPAEHasher,
     LSHHasher,
+    SGHHasher,
     SpectralHasher,
+    SSDHHasher,
     WGANAEHasher,
 )
 
@@ -32,6 +34,9 @@ ESTIMATORS = [
     LPAEHasher(n_bits=4, **_TINY),
     WGANAEHasher(n_bits=4, n_critic=2, critic_hidden_layer_sizes=(8,), **_TINY),
     WGANAEHasher(n_bits=4, lipschitz="clip", n_critic=2, critic_hidden_layer_sizes=(8,), **_TINY),
+    SGHHasher(n_bits=4, **_TINY),
+    SGHHasher(n_bits=4, stochastic=False, **{**_TINY, "hidden_layer_sizes": ()}),
+    SSDHHasher(n_bits=4, **_TINY),
 ]
 
 # Each entry: check name -> the reason it cannot pass for that estimator.

@@ -86,9 +86,10 @@ class SSDHHasher(BaseDeepHasher):
         are histogrammed, at ``O(n_threshold_samples^2)`` time and
         ``O(n_threshold_samples * 1024)`` memory. The released code uses its 5000 training
         images.
-    hidden_layer_sizes : tuple of int, default=(1024,)
-        Hidden layers of the MLP on the features (the original fine-tunes VGG16's fc
-        layers on images; here the input is a feature vector).
+    hidden_layer_sizes : tuple of int, default=()
+        Hidden layers of the MLP on the features; ``()`` is one fully connected hashing
+        layer, the layer the original adds on top of VGG16's fc7 features (which it also
+        fine-tunes, on images).
     activation : {"relu", "leaky_relu", "tanh", "elu", "gelu"}, default="relu"
         Activation of the hidden layers.
     batch_size : int, default=128
@@ -174,7 +175,7 @@ class SSDHHasher(BaseDeepHasher):
         *,
         alpha=2.0,
         n_threshold_samples=5000,
-        hidden_layer_sizes=(1024,),
+        hidden_layer_sizes=(),
         activation="relu",
         batch_size=128,
         max_epochs=50,

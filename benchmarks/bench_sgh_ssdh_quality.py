@@ -6,7 +6,9 @@ database is also the training set): CIFAR-10 test split as EfficientNet-Lite0 fe
 and the MNIST test split as pixels / 255. Relevant = same class. Prints mAP@all and P@1000
 (ties broken by database index) and the fit time, as a markdown table.
 
-    PYTHONPATH=$PWD python benchmarks/bench_sgh_ssdh_quality.py [--bits 32 64] [--sets cifar mnist]
+    python benchmarks/bench_sgh_ssdh_quality.py [--bits 32 64] [--sets cifar mnist] [--threads 1]
+
+torch uses one thread by default: on a loaded 2-core machine, more threads oversubscribe.
 """
 
 import argparse
@@ -15,6 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 from sklearn.model_selection import train_test_split
 
 from skhash import ITQHasher, LSHHasher, SGHHasher, SSDHHasher, hamming_distances
@@ -64,7 +67,9 @@ def main():
     parser.add_argument("--bits", type=int, nargs="+", default=[32, 64])
     parser.add_argument("--sets", nargs="+", default=["cifar", "mnist"])
     parser.add_argument("--methods", nargs="+", default=list(HASHERS))
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     print("| set | bits | method | mAP@all | P@1000 | fit (s) |")
     print("|---|---|---|---|---|---|")
     for name in args.sets:

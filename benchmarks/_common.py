@@ -12,11 +12,13 @@ from sklearn.model_selection import train_test_split
 
 from skhash._bits import codes_to_words, iter_hamming_distances
 
-DATA = Path(os.environ.get("SKHASH_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"))
+DATA = Path(
+    os.environ.get("SKHASH_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
+)
 
 
 def mnist_released_protocol(random_state=0):
-    """MNIST 70k, pixels / 255: 10,000 stratified queries, the other 60,000 = database = training."""
+    """MNIST 70k, pixels / 255: 10,000 stratified queries; database = training = the rest."""
     train, test = np.load(DATA / "mnist_train.npz"), np.load(DATA / "mnist_test.npz")
     X = np.concatenate([train["images"], test["images"]]).reshape(70_000, -1)
     y = np.concatenate([train["labels"], test["labels"]])

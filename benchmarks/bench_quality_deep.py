@@ -19,10 +19,10 @@ import argparse
 import time
 
 import torch
+from _common import cifar_efficientnet_protocol, evaluate, mnist_released_protocol
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from _common import cifar_efficientnet_protocol, evaluate, mnist_released_protocol
 from skhash import ITQHasher
 from skhash.deep import AEHasher, IDRAEHasher, LPAEHasher, WGANAEHasher
 
@@ -50,9 +50,13 @@ def mnist():
     data = mnist_released_protocol()
     for name, cls in DEFAULTS.items():
         run(name, cls(n_bits=64, device="cpu", random_state=0), data)
-    run("IDR-AE alternating, squared", IDRAEHasher(
-        n_bits=64, schedule="alternating", distance="squared", device="cpu", random_state=0
-    ), data)
+    run(
+        "IDR-AE alternating, squared",
+        IDRAEHasher(
+            n_bits=64, schedule="alternating", distance="squared", device="cpu", random_state=0
+        ),
+        data,
+    )
 
 
 def cifar():

@@ -60,14 +60,15 @@ def mean_average_precision(query_codes, db_codes, y_query, y_db):
 
 def test_idr_ae_beats_ae_on_mnist(mnist_small):
     X_db, y_db, X_q, y_q = mnist_small
-    params = dict(n_bits=32, max_epochs=5, device="cpu", random_state=0)
+    # A smaller network than the default keeps this test fast.
+    params = dict(n_bits=32, hidden_layer_sizes=(256,), max_epochs=5, device="cpu", random_state=0)
     scores, imbalance = {}, {}
     for name, hasher in [("ae", AEHasher(**params)), ("idr", IDRAEHasher(**params))]:
         hasher.fit(X_db)
         db = hasher.transform(X_db)
         scores[name] = mean_average_precision(hasher.transform(X_q), db, y_q, y_db)
         imbalance[name] = np.abs(db.mean(axis=0) - 0.5).mean()
-    # Measured (CPU, 1 thread): see NOTES-issue-5.md.
-    assert scores["idr"] > scores["ae"] + 0.02
-    assert scores["idr"] > 0.40
-    assert imbalance["idr"] < 0.05 < imbalance["ae"]
+    # Measured (CPU, 1 thread): AE 0.360, IDR 0.413; bit imbalance AE 0.104, IDR 0.023.
+    assert scores["idr"] > scores["ae"] + 0.03, scores
+    assert scores["idr"] > 0.38, scores
+    assert imbalance["idr"] < 0.05 < imbalance["ae"], imbalance

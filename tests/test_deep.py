@@ -89,6 +89,14 @@ def test_history(estimator, X):
     assert not hasattr(est, "optimizers_")
 
 
+def test_default_network(X):
+    est = IDRAEHasher(n_bits=8, max_epochs=1, device="cpu", random_state=0).fit(X)
+    linear = [m for m in est.module_["encoder"] if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linear] == [(12, 512), (512, 256), (256, 8)]
+    decoder = [m for m in est.module_["decoder"] if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in decoder] == [(8, 256), (256, 512), (512, 12)]
+
+
 def test_autoencoder_learns(X):
     """The scaled reconstruction error starts near 1 (mean predictor) and decreases."""
     est = AEHasher(**{**TINY, "max_epochs": 30}, lr=1e-2, random_state=0).fit(X)

@@ -194,11 +194,13 @@ class BaseDeepHasher(BaseHasher):
             for epoch in epochs:
                 start = time.perf_counter()
                 order = torch.randperm(n_samples, generator=shuffle_generator)
+                if on_device:
+                    order = order.to(self.device_)
                 sums, counts = {}, {}
                 for begin in range(0, n_samples, self.batch_size):
                     index = order[begin : begin + self.batch_size]
                     if on_device:
-                        batch = X_all[index.to(self.device_)]
+                        batch = X_all[index]
                     else:
                         batch = X_all[index].to(self.device_, non_blocking=True)
                     terms = self._training_step(batch, step)

@@ -12,29 +12,14 @@ torch uses one thread by default: on a loaded 2-core machine, more threads overs
 """
 
 import argparse
-import os
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
+from _common import DATA, mean_average_precision, precision_at
 from sklearn.model_selection import train_test_split
 
-from skhash import ITQHasher, LSHHasher, SGHHasher, SSDHHasher, hamming_distances
-
-DATA = Path(
-    os.environ.get("SKHASH_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
-)
-
-
-def map_and_precision(query_codes, db_codes, query_labels, db_labels, k=1000):
-    """mAP over the whole database and precision@k, ranking by (distance, database index)."""
-    order = np.argsort(hamming_distances(query_codes, db_codes), axis=1, kind="stable")
-    relevant = db_labels[order] == query_labels[:, None]
-    hits = np.cumsum(relevant, axis=1)
-    precision = hits / np.arange(1, relevant.shape[1] + 1)
-    ap = (precision * relevant).sum(axis=1) / np.maximum(relevant.sum(axis=1), 1)
-    return ap.mean(), relevant[:, :k].mean()
+from skhash import ITQHasher, LSHHasher, SGHHasher, SSDHHasher
 
 
 def load(name):
@@ -80,9 +65,9 @@ def main():
                 start = time.perf_counter()
                 hasher.fit(X_db)
                 seconds = time.perf_counter() - start
-                mean_ap, precision = map_and_precision(
-                    hasher.transform(X_query), hasher.transform(X_db), y_query, y_db
-                )
+                query_codes, db_codes = hasher.transform(X_query), hasher.transform(X_db)
+                mean_ap = mean_average_precision(query_codes, db_codes, y_query, y_db)
+                precision = precision_at(query_codes, db_codes, y_query, y_db, k=1000)
                 print(
                     f"| {name} | {bits} | {method} | {mean_ap:.4f} | {precision:.4f} | "
                     f"{seconds:.1f} |",

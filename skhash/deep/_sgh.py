@@ -57,10 +57,10 @@ class SGHHasher(BaseDeepHasher):
     ``eps ~ U(0, 1)``, and the gradient through the step is the paper's
     distributional-derivative estimator ``sigmoid'(W x + b) * dL/dh``. A linear Gaussian
     decoder ``(h U) * |scale| + shift`` (``shift`` and ``scale`` start at the training
-    mean and variance of each feature and are learned) reconstructs ``x``. Per sample,
-    the loss is the released code's::
+    mean and variance of each feature and are learned) reconstructs ``x``. The loss is
+    the released code's, divided by the minibatch size::
 
-        0.5 * ||x - decoder(h)||^2 + alpha * BCE(W x + b, h)
+        mean over the batch of (0.5 * ||x - decoder(h)||^2 + alpha * BCE(W x + b, h))
         + beta * 0.5 * (||W||^2 + ||U||^2) / batch_size
 
     where ``BCE(W x + b, h) = -log q(h | x)`` summed over bits. The code of a sample is
@@ -107,8 +107,9 @@ class SGHHasher(BaseDeepHasher):
     device_ : torch.device
         Device used for training.
     history_ : list of dict
-        One dict per epoch: the mean of ``"loss"``, ``"reconstruction"``, ``"code"`` and
-        ``"weight_penalty"`` over the minibatches, ``"epoch"`` and ``"time"`` (seconds).
+        One dict per epoch: the minibatch means of ``"loss"`` and of its terms
+        ``"reconstruction"``, ``"code"`` (``-log q(h | x)``) and ``"weight_penalty"``
+        (before weighting), ``"epoch"`` and ``"time"`` (seconds).
     loss_curve_ : list of float
         ``history_[i]["loss"]`` per epoch.
     n_iter_ : int

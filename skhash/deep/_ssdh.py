@@ -28,7 +28,8 @@ def _pair_distance_blocks(X):
     for begin in range(0, n - 1, _DISTANCE_BLOCK):
         stop = min(begin + _DISTANCE_BLOCK, n)
         block = _cosine_distances(X[begin:stop], X)
-        upper = torch.triu(torch.ones(stop - begin, n, dtype=torch.bool), diagonal=begin + 1)
+        ones = torch.ones(stop - begin, n, dtype=torch.bool, device=X.device)
+        upper = torch.triu(ones, diagonal=begin + 1)
         yield block[upper]
 
 
@@ -42,12 +43,12 @@ def fit_similarity_thresholds(X, alpha):
     ``O(n * 1024)``: the ``n x n`` matrix is never formed.
     """
     n_bins = int(round(2 / _BIN_WIDTH))
-    counts = torch.zeros(n_bins, dtype=torch.float64)
+    counts = torch.zeros(n_bins, dtype=torch.float64, device=X.device)
     for distances in _pair_distance_blocks(X):
         counts += torch.histc(distances.double().clamp(0.0, 2.0), bins=n_bins, min=0.0, max=2.0)
     mode = float(torch.argmax(counts)) * _BIN_WIDTH
-    squares = torch.zeros(2, dtype=torch.float64)
-    sizes = torch.zeros(2, dtype=torch.float64)
+    squares = torch.zeros(2, dtype=torch.float64, device=X.device)
+    sizes = torch.zeros(2, dtype=torch.float64, device=X.device)
     for distances in _pair_distance_blocks(X):
         deviation = distances.double() - mode
         right = deviation > 0
@@ -83,7 +84,7 @@ class SSDHHasher(BaseDeepHasher):
         Width, in deviations, of the band of unknown pairs around the mode (the paper's 2).
     n_threshold_samples : int, default=5000
         Rows sampled (without replacement) to learn the thresholds: the pairs among them
-        are histogrammed, at ``O(n_threshold_samples^2)`` time and
+        are histogrammed on ``device_``, at ``O(n_threshold_samples^2)`` time and
         ``O(n_threshold_samples * 1024)`` memory. The released code uses its 5000 training
         images.
     hidden_layer_sizes : tuple of int, default=()
@@ -200,7 +201,7 @@ class SSDHHasher(BaseDeepHasher):
 
     def _on_fit_start(self, X):
         # fit() has seeded the (forked) global torch RNG: the sample is reproducible.
-        sample = X[torch.randperm(X.shape[0])[: self.n_threshold_samples]]
+        sample = X[torch.randperm(X.shape[0])[: self.n_threshold_samples]].to(self.device_)
         self.distance_mode_, self.similar_threshold_, self.dissimilar_threshold_ = (
             fit_similarity_thresholds(sample, self.alpha)
         )

@@ -263,3 +263,12 @@ def test_both_beat_lsh_on_cifar_features_at_64_bits(shared_data):
     ssdh = score(SSDHHasher(n_bits=64, max_epochs=10, device="cpu", random_state=0))
     assert sgh > lsh + 0.03, (sgh, lsh)
     assert ssdh > lsh + 0.03, (ssdh, lsh)
+
+
+def test_exported_lazily_from_skhash():
+    import skhash
+    import skhash.deep
+
+    for name in ["SGHHasher", "SSDHHasher"]:
+        assert name in skhash.__all__ and name in dir(skhash)
+        assert getattr(skhash, name) is getattr(skhash.deep, name)

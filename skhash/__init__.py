@@ -15,13 +15,42 @@ from .neighbors import HammingRetriever
 
 __version__ = "0.1.0.dev0"
 
+# Public names served lazily from subpackages that import heavy optional dependencies.
+_LAZY = {
+    "AEHasher": "skhash.deep",
+    "IDRAEHasher": "skhash.deep",
+    "LPAEHasher": "skhash.deep",
+    "SGHHasher": "skhash.deep",
+    "SSDHHasher": "skhash.deep",
+    "WGANAEHasher": "skhash.deep",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'skhash' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
+    "AEHasher",
     "BaseHasher",
     "HammingRetriever",
+    "IDRAEHasher",
     "ITQHasher",
+    "LPAEHasher",
     "LSHHasher",
     "PackedCodes",
+    "SGHHasher",
+    "SSDHHasher",
     "SpectralHasher",
+    "WGANAEHasher",
     "check_codes",
     "config_context",
     "get_config",

@@ -7,7 +7,21 @@ import pytest
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skhash import HammingRetriever, ITQHasher, LSHHasher, SpectralHasher
+from skhash import (
+    AEHasher,
+    HammingRetriever,
+    IDRAEHasher,
+    ITQHasher,
+    LPAEHasher,
+    LSHHasher,
+    SGHHasher,
+    SpectralHasher,
+    SSDHHasher,
+    WGANAEHasher,
+)
+
+# Tiny deep hashers: one hidden layer of 8 units, 2 epochs, CPU.
+_TINY = dict(hidden_layer_sizes=(8,), max_epochs=2, batch_size=16, device="cpu", random_state=0)
 
 # Small instances: few bits so that the checks' tiny data sets suffice.
 ESTIMATORS = [
@@ -16,6 +30,15 @@ ESTIMATORS = [
     SpectralHasher(n_bits=3),
     ITQHasher(n_bits=2, n_iter=5, random_state=0),
     HammingRetriever(LSHHasher(n_bits=4, random_state=0), n_neighbors=1, backend="numpy"),
+    AEHasher(n_bits=4, **_TINY),
+    IDRAEHasher(n_bits=4, **_TINY),
+    IDRAEHasher(n_bits=4, schedule="alternating", distance="squared", **_TINY),
+    LPAEHasher(n_bits=4, **_TINY),
+    WGANAEHasher(n_bits=4, n_critic=2, critic_hidden_layer_sizes=(8,), **_TINY),
+    WGANAEHasher(n_bits=4, lipschitz="clip", n_critic=2, critic_hidden_layer_sizes=(8,), **_TINY),
+    SGHHasher(n_bits=4, **_TINY),
+    SGHHasher(n_bits=4, stochastic=False, **{**_TINY, "hidden_layer_sizes": ()}),
+    SSDHHasher(n_bits=4, **_TINY),
 ]
 
 # Each entry: check name -> the reason it cannot pass for that estimator.

@@ -1,0 +1,255 @@
+"""The deep hashers: training loop behaviour and the loss terms."""
+
+import itertools
+import pickle
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from scipy.stats import wasserstein_distance  # noqa: E402
+
+from skhash import AEHasher, IDRAEHasher, LPAEHasher, WGANAEHasher  # noqa: E402
+from skhash.deep import BaseDeepHasher  # noqa: E402
+from skhash.deep._losses import assignment_wasserstein, independent_wasserstein  # noqa: E402
+
+TINY = dict(n_bits=6, hidden_layer_sizes=(16,), max_epochs=3, batch_size=32, device="cpu")
+ALL = [
+    AEHasher(**TINY),
+    IDRAEHasher(**TINY),
+    IDRAEHasher(schedule="alternating", distance="squared", **TINY),
+    LPAEHasher(**TINY),
+    WGANAEHasher(n_critic=2, **TINY),
+    WGANAEHasher(lipschitz="clip", n_critic=2, **TINY),
+]
+IDS = ["ae", "idr", "idr-alternating", "lp", "wgan-gp", "wgan-clip"]
+
+
+@pytest.fixture(scope="module")
+def X():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(4, 12))
+    return (centres[rng.integers(0, 4, 200)] + 0.3 * rng.normal(size=(200, 12))).astype(np.float32)
+
+
+def test_import_skhash_does_not_import_torch():
+    code = "import sys, skhash; assert 'torch' not in sys.modules; skhash.IDRAEHasher"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_missing_torch_names_the_extra():
+    code = (
+        "import sys\n"
+        "class NoTorch:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'torch':\n"
+        "            raise ImportError('No module named torch')\n"
+        "sys.meta_path.insert(0, NoTorch())\n"
+        "try:\n    from skhash import IDRAEHasher\nexcept ImportError as e:\n    print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pip install 'skhash[torch]'" in out.stdout
+
+
+@pytest.mark.parametrize("estimator", ALL, ids=IDS)
+def test_seed_gives_identical_codes_and_leaves_global_rng(estimator, X):
+    np.random.seed(123)  # noqa: NPY002 (the legacy global state is what users touch)
+    torch.manual_seed(123)
+    numpy_state = np.random.get_state()[1].copy()  # noqa: NPY002
+    torch_state = torch.get_rng_state().clone()
+    first = estimator.set_params(random_state=7).fit(X)
+    codes = first.transform(X)
+    values = first.decision_function(X)
+    np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)  # noqa: NPY002
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    second = pickle.loads(pickle.dumps(estimator)).fit(X)
+    np.testing.assert_array_equal(second.transform(X), codes)
+    np.testing.assert_array_equal(second.decision_function(X), values)
+    assert codes.dtype == np.uint8 and codes.shape == (200, 6)
+    np.testing.assert_array_equal(codes, (values > 0).astype(np.uint8))
+    other = estimator.set_params(random_state=8).fit(X)
+    assert not np.array_equal(other.decision_function(X), values)
+
+
+@pytest.mark.parametrize("estimator", ALL, ids=IDS)
+def test_history(estimator, X):
+    est = estimator.set_params(random_state=0).fit(X)
+    assert est.n_iter_ == 3 and len(est.history_) == 3
+    assert [h["epoch"] for h in est.history_] == [1, 2, 3]
+    assert est.loss_curve_ == [h["loss"] for h in est.history_]
+    assert {"loss", "reconstruction", "distribution", "time"} <= set(est.history_[0]) or (
+        isinstance(est, AEHasher)
+    )
+    assert est.device_ == torch.device("cpu")
+    assert not est.module_.training
+    assert not hasattr(est, "optimizers_")
+
+
+def test_default_network(X):
+    est = IDRAEHasher(n_bits=8, max_epochs=1, device="cpu", random_state=0).fit(X)
+    linear = [m for m in est.module_["encoder"] if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linear] == [(12, 512), (512, 256), (256, 8)]
+    decoder = [m for m in est.module_["decoder"] if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in decoder] == [(8, 256), (256, 512), (512, 12)]
+
+
+def test_autoencoder_learns(X):
+    """The scaled reconstruction error starts near 1 (mean predictor) and decreases."""
+    est = AEHasher(**{**TINY, "max_epochs": 30}, lr=1e-2, random_state=0).fit(X)
+    assert est.reconstruction_scale_ == pytest.approx(float(X.var(axis=0).mean()), rel=1e-4)
+    assert est.loss_curve_[-1] < 0.2 * est.loss_curve_[0]
+
+
+def test_idr_balances_bits_better_than_ae(X):
+    """On clustered data the bits of a plain AE are unbalanced; IDR-AE evens them out."""
+    params = {**TINY, "n_bits": 16, "max_epochs": 40, "random_state": 0}
+    ae_codes = AEHasher(**params).fit(X).transform(X)
+    idr = IDRAEHasher(**params, distribution_weight=3.0).fit(X)
+    idr_codes = idr.transform(X)
+    ae_imbalance = np.abs(ae_codes.mean(axis=0) - 0.5).mean()
+    idr_imbalance = np.abs(idr_codes.mean(axis=0) - 0.5).mean()
+    assert idr_imbalance < 0.7 * ae_imbalance
+    assert idr.history_[-1]["distribution"] < idr.history_[0]["distribution"]
+
+
+def test_independent_wasserstein_matches_scipy():
+    rng = np.random.default_rng(0)
+    b = rng.uniform(size=(50, 5))
+    z = (rng.uniform(size=(50, 5)) < 0.5).astype(float)
+    expected = np.mean([wasserstein_distance(b[:, i], z[:, i]) for i in range(5)])
+    got = independent_wasserstein(torch.tensor(b), torch.tensor(z))
+    assert float(got) == pytest.approx(expected, rel=1e-12)
+    squared = independent_wasserstein(torch.tensor(b), torch.tensor(z), squared=True)
+    sorted_diff = np.sort(b, axis=0) - np.sort(z, axis=0)
+    assert float(squared) == pytest.approx(np.mean(sorted_diff**2), rel=1e-12)
+
+
+def test_assignment_wasserstein_matches_brute_force_and_gradient():
+    rng = np.random.default_rng(1)
+    b = torch.tensor(rng.uniform(size=(6, 3)), requires_grad=True)
+    z = torch.tensor((rng.uniform(size=(6, 3)) < 0.5).astype(float))
+    cost = np.linalg.norm(b.detach().numpy()[:, None] - z.numpy()[None], axis=2)
+    best = min(cost[range(6), list(p)].sum() for p in itertools.permutations(range(6)))
+    loss = assignment_wasserstein(b, z)
+    assert float(loss.detach()) == pytest.approx(best / 6, rel=1e-12)
+    loss.backward()
+    assert torch.isfinite(b.grad).all() and b.grad.abs().sum() > 0
+
+
+def test_non_finite_loss_names_the_cause(X):
+    with pytest.raises(FloatingPointError, match="learning rate.*unscaled input"):
+        AEHasher(**TINY, lr=1e30, random_state=0).fit(X * 1e30)
+
+
+def test_keyboard_interrupt_keeps_partial_model(X, monkeypatch):
+    est = IDRAEHasher(**{**TINY, "max_epochs": 5}, random_state=0)
+    original = IDRAEHasher._training_step
+    calls = {"n": 0}
+    per_epoch = -(-X.shape[0] // TINY["batch_size"])
+
+    def interrupted(self, batch, step):
+        calls["n"] += 1
+        if calls["n"] == 2 * per_epoch + 1:
+            raise KeyboardInterrupt
+        return original(self, batch, step)
+
+    monkeypatch.setattr(IDRAEHasher, "_training_step", interrupted)
+    with pytest.warns(UserWarning, match="interrupted after 2 complete epoch"):
+        est.fit(X)
+    assert est.n_iter_ == 2 and len(est.history_) == 2
+    assert est.transform(X).shape == (200, 6)
+
+
+def test_verbose_shows_progress(X, capsys):
+    pytest.importorskip("tqdm")
+    AEHasher(**TINY, verbose=True, random_state=0).fit(X)
+    assert "AEHasher" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"device": "tpu-9"}, "device='tpu-9' is not a torch device"),
+        ({"hidden_layer_sizes": (8, 0)}, "hidden_layer_sizes must be a sequence of positive"),
+        ({"activation": "swish"}, "'activation' parameter"),
+        ({"batch_size": 0}, "'batch_size' parameter"),
+    ],
+)
+def test_bad_parameters(params, match, X):
+    with pytest.raises(ValueError, match=match):
+        IDRAEHasher(**{**TINY, **params}).fit(X)
+
+
+def test_bad_input(X):
+    est = AEHasher(**TINY, random_state=0)
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        est.fit(bad)
+    est.fit(X)
+    with pytest.raises(ValueError, match="12 features"):
+        est.transform(X[:, :5])
+
+
+def test_cuda_unavailable_is_a_clear_error(X):
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    with pytest.raises(ValueError, match="no CUDA device"):
+        AEHasher(**{**TINY, "device": "cuda"}).fit(X)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_fit_pickles_to_cpu(X):
+    est = IDRAEHasher(**{**TINY, "device": "cuda"}, random_state=0).fit(X)
+    assert est.device_.type == "cuda"
+    restored = pickle.loads(pickle.dumps(est))
+    assert next(restored.module_.parameters()).device.type == "cpu"
+    np.testing.assert_array_equal(restored.transform(X), est.transform(X))
+
+
+def test_base_class_extension_points(X):
+    """A method made of its modules and its loss only, as the base docstring describes."""
+
+    class LinearSignHasher(BaseDeepHasher):
+        def __init__(
+            self,
+            n_bits=4,
+            *,
+            hidden_layer_sizes=(),
+            activation="relu",
+            batch_size=64,
+            max_epochs=2,
+            lr=1e-2,
+            optimizer="sgd",
+            device="cpu",
+            random_state=None,
+            verbose=False,
+        ):
+            self.n_bits = n_bits
+            self.hidden_layer_sizes = hidden_layer_sizes
+            self.activation = activation
+            self.batch_size = batch_size
+            self.max_epochs = max_epochs
+            self.lr = lr
+            self.optimizer = optimizer
+            self.device = device
+            self.random_state = random_state
+            self.verbose = verbose
+
+        def _build_modules(self, n_features):
+            return {"encoder": torch.nn.Linear(n_features, self.n_bits)}
+
+        def _loss(self, X_batch):
+            h = torch.tanh(self.module_["encoder"](X_batch))
+            quantization = (h.abs() - 1).square().mean()
+            return {"loss": quantization, "quantization": quantization}
+
+    est = LinearSignHasher(random_state=0).fit(X)
+    assert set(est.history_[0]) == {"loss", "quantization", "epoch", "time"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert est.transform(X).shape == (200, 4)

@@ -364,9 +364,6 @@ class HammingRetriever(BaseEstimator):
             )
         return mean_average_precision(self._queries(X), self.codes_, y, self.labels_)
 
-    def __getstate__(self):
-        return self.__dict__.copy()
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.requires_fit = True

@@ -72,20 +72,24 @@ def main():
     print(f"codes: {name}, {args.bits} bits, {n_q} queries x {n_db} database")
 
     s = args.slice
-    start = time.perf_counter()
-    dense = dense_map(q[:s], db, y_q[:s], y_db, [n_db, 1000], "quicksort")
-    t_dense = (time.perf_counter() - start) / s
+
+    def time_dense():
+        start = time.perf_counter()
+        result = dense_map(q[:s], db, y_q[:s], y_db, [n_db, 1000], "quicksort")
+        return (time.perf_counter() - start) / s, result
+
+    # Timed before and after skhash (best of both): the machine may be shared.
+    t_dense, dense = time_dense()
     exact = dense_map(q[:s], db, y_q[:s], y_db, [n_db, 1000], "stable")
     for R, at in [(n_db, None), (1000, 1000)]:
         ours = mean_average_precision(q[:s], db, y_q[:s], y_db, at=at)
         assert abs(ours - exact[R]) < 1e-9, (ours, exact[R])
-    print(f"dense evaluation on {s} queries: {t_dense * 1e3:.2f} ms/query "
+    print(f"dense evaluation on {s} queries (first run): {t_dense * 1e3:.2f} ms/query "
           f"(mAP@all {dense[n_db]:.4f}, mAP@1000 {dense[1000]:.4f} with quicksort ties; "
           f"float64 matrix + argsort for all {n_q} queries: "
           f"{n_q * n_db * 16 / 2**30:.1f} GiB)")
 
-    print(f"{'metric':>22} {'ties':>9} {'total s':>8} {'ms/query':>9} {'speed-up':>9} "
-          f"{'peak MiB':>9} {'value':>7}")
+    rows = []
     for at in [None, 1000]:
         for ties in ["stable", "expected"]:
             tracemalloc.start()
@@ -96,8 +100,14 @@ def main():
             peak = tracemalloc.get_traced_memory()[1] / 2**20
             tracemalloc.stop()
             label = "mAP@all" if at is None else f"mAP@{at}"
-            print(f"{label:>22} {ties:>9} {elapsed:8.2f} {elapsed / n_q * 1e3:9.3f} "
-                  f"{t_dense / (elapsed / n_q):9.1f} {peak:9.0f} {value:7.4f}", flush=True)
+            rows.append((label, ties, elapsed, peak, value))
+    t_dense = min(t_dense, time_dense()[0])
+    print(f"dense evaluation, best of two runs: {t_dense * 1e3:.2f} ms/query")
+    print(f"{'metric':>10} {'ties':>9} {'total s':>8} {'ms/query':>9} {'speed-up':>9} "
+          f"{'peak MiB':>9} {'value':>7}")
+    for label, ties, elapsed, peak, value in rows:
+        print(f"{label:>10} {ties:>9} {elapsed:8.2f} {elapsed / n_q * 1e3:9.3f} "
+              f"{t_dense / (elapsed / n_q):9.1f} {peak:9.0f} {value:7.4f}")
 
 
 if __name__ == "__main__":

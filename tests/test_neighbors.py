@@ -235,3 +235,14 @@ def test_import_loads_no_optional_dependency():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("backend, extra", [("faiss", "faiss"), ("torch", "torch")])
+def test_missing_optional_backend_names_the_extra(monkeypatch, backend, extra):
+    import sys
+
+    monkeypatch.setitem(sys.modules, backend, None)
+    with pytest.raises(ImportError, match=rf"skhash\[{extra}\]"):
+        HammingRetriever(backend=backend).fit(np.zeros((3, 8), dtype=np.uint8))
+    if backend == "faiss":  # "auto" falls back to numpy
+        assert HammingRetriever().fit(np.zeros((3, 8), dtype=np.uint8)).backend_ == "numpy"

@@ -18,7 +18,7 @@ __all__ = ["BACKENDS", "make_backend"]
 # Temporaries per (query, database item) pair in one numpy search block: the distances,
 # bincount keys (intp) and the selection mask, plus the uint64 XOR buffer of hamming_block.
 _SEARCH_BYTES_PER_PAIR = 12
-_SEARCH_BLOCK_BYTES = 64 * 2**20
+_SEARCH_BLOCK_BYTES = 128 * 2**20
 
 
 class NumpySearch:

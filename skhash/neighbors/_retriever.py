@@ -442,9 +442,6 @@ class HammingRetriever(BaseEstimator):
         both = map_row_blocks(search, X, n_columns=2, dtype=object)
         return (both[:, 0], both[:, 1]) if return_distance else both[:, 1]
 
-    def __getstate__(self):
-        return self.__dict__.copy()
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.requires_fit = True

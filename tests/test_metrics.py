@@ -94,6 +94,16 @@ def test_map_at_all_equals_sklearn_average_precision_with_index_tie_break():
     assert mean_average_precision(q, db, yq, ydb, preset="sklearn") == pytest.approx(
         np.mean(aps), abs=1e-12
     )
+    per_query = mean_average_precision(q, db, yq, ydb, average=False)
+    np.testing.assert_allclose(per_query, aps, atol=1e-12)
+
+
+def test_per_query_average_precision_marks_skipped_queries():
+    q = np.array([[0, 0], [1, 1]])
+    db = np.array([[0, 0], [0, 1], [1, 1]])
+    per_query = mean_average_precision(q, db, [0, 5], [0, 1, 0], average=False, no_relevant="skip")
+    assert per_query[0] == pytest.approx((1 + 2 / 3) / 2) and np.isnan(per_query[1])
+    assert mean_average_precision(q, db, [0, 5], [0, 1, 0], no_relevant="skip") == per_query[0]
 
 
 def test_map_at_r_normalized_by_relevant_equals_truncated_sklearn_definition():

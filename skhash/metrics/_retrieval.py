@@ -214,6 +214,7 @@ def mean_average_precision(
     no_relevant=None,
     ties=None,
     preset=None,
+    average=True,
     n_jobs=None,
 ):
     """Mean average precision (mAP, or mAP@R) of Hamming ranking.
@@ -258,13 +259,16 @@ def mean_average_precision(
         no-relevant queries skipped; ``"sklearn"``: normalised by all relevant items.
         HABIR's mAP is the area under the Hamming-radius precision-recall curve: see
         :func:`hamming_radius_pr_curve`.
+    average : bool, default=True
+        ``False`` returns the average precision of every query instead of their mean (for
+        paired tests between methods); skipped queries are then NaN.
     n_jobs : int, default=None
         Threads working on blocks of queries; ``None`` means 1, ``-1`` all cores.
 
     Returns
     -------
-    score : float
-        The mean over the queries.
+    score : float or ndarray of shape (n_queries,)
+        The mean over the queries, or the per-query values when ``average=False``.
 
     See Also
     --------
@@ -285,6 +289,11 @@ def mean_average_precision(
     R = _check_cutoff(at, "at", problem.n_candidates, allow_none=True)
     ap, has_relevant = _average_precisions(problem, R, options["normalize"], options["ties"])
     keep = has_relevant if options["no_relevant"] == "skip" else slice(None)
+    if not average:
+        ap = np.asarray(ap, dtype=float).copy()
+        if options["no_relevant"] == "skip":
+            ap[~has_relevant] = np.nan
+        return ap
     return _mean(ap, keep)
 
 

@@ -151,12 +151,11 @@ def test_vgg16_loads_a_torchvision_state_dict_file(vgg, tmp_path):
     expected = _reference_vgg16(state, IMAGES, 32, "fc7")
     features = loaded.transform(IMAGES)
     np.testing.assert_allclose(features, expected, rtol=1e-4, atol=1e-5 * np.abs(expected).max())
-    assert loaded.set_params(weights=str(path)).fit(IMAGES).transform(IMAGES).shape == (5, 4096)
 
 
 def test_vgg16_rejects_wrong_weights_files(tmp_path):
     with pytest.raises(FileNotFoundError, match="no weights file at"):
-        VGG16Features(weights=tmp_path / "absent.pth").fit(IMAGES)
+        VGG16Features(weights=str(tmp_path / "absent.pth")).fit(IMAGES)
     torch.save([1, 2, 3], tmp_path / "list.pth")
     with pytest.raises(ValueError, match="must hold a state dict"):
         VGG16Features(weights=tmp_path / "list.pth").fit(IMAGES)
@@ -387,7 +386,8 @@ def retrieval_map(first_step, X_db, y_db, X_query, y_query):
     pipe = make_pipeline(first_step, StandardScaler(), ITQHasher(n_bits=64, random_state=0))
     # With HammingRetriever (issue 4): append HammingRetriever() to the pipeline and
     # return pipe.fit(X_db, y_db).score(X_query, y_query).
-    return stable_map(pipe.fit(X_db).transform(X_query), pipe.transform(X_db), y_query, y_db)
+    db_codes = pipe.fit_transform(X_db)
+    return stable_map(pipe.transform(X_query), db_codes, y_query, y_db)
 
 
 pixels = FunctionTransformer(lambda X: X.reshape(len(X), -1) / 255.0)

@@ -111,7 +111,7 @@ def load_weights(torch, module, weights, *, name):
                 f"{name}: no weights file at {str(weights)!r}; pass the path of a saved state "
                 f"dict (torch.save(model.state_dict(), path))."
             ) from exc
-        except Exception as exc:  # noqa: BLE001 - torch raises many types for a bad file
+        except Exception as exc:  # torch raises many exception types for a bad file
             raise ValueError(
                 f"{name}: could not read {str(weights)!r} as a PyTorch state dict ({exc})."
             ) from exc
@@ -245,7 +245,10 @@ class BaseImageFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         x = x.float()
         if layout == "nchw":
             x = x * 255.0
-        return (x.repeat(1, 3, 1, 1) if x.shape[1] == 1 else x).contiguous()
+        # One memory layout for every input layout (so they give identical features);
+        # channels-last is also the faster one for the CPU convolutions.
+        x = x.repeat(1, 3, 1, 1) if x.shape[1] == 1 else x
+        return x.contiguous(memory_format=torch.channels_last)
 
     @property
     def _n_features_out(self):
@@ -283,5 +286,4 @@ class BaseImageFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         tags.input_tags.two_d_array = False
         tags.input_tags.three_d_array = True
         tags.transformer_tags.preserves_dtype = []
-        tags.non_deterministic = False
         return tags

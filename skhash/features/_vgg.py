@@ -1,0 +1,156 @@
+"""VGG16 activations (fc7, fc6 or pool5) as image features."""
+
+import os
+import warnings
+
+from sklearn.utils._param_validation import StrOptions
+
+from ._base import BaseImageFeatures, load_weights
+
+__all__ = ["VGG16Features"]
+
+# torchvision's ``VGG16_Weights.IMAGENET1K_V1`` file; the suffix is the start of its SHA-256.
+_IMAGENET_URL = "https://download.pytorch.org/models/vgg16-397923af.pth"
+_IMAGENET_MEAN = (0.485, 0.456, 0.406)
+_IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+class VGG16Features(BaseImageFeatures):
+    """Activations of a VGG16 network as feature rows, the input of most hashing papers.
+
+    The network is the standard VGG16 (configuration D, 3x3 convolutions with padding) in
+    plain PyTorch, with the parameter names of ``torchvision.models.vgg16``, so torchvision's
+    ImageNet state dict loads strictly. Each image is scaled to [0, 1], resized to
+    ``image_size`` x ``image_size`` (bilinear, antialiased), normalised with the ImageNet
+    mean and standard deviation and run in ``eval`` mode (no dropout).
+
+    Parameters
+    ----------
+    weights : None, "imagenet" or path, default=None
+        ``None``: random weights (fixed seed), for tests only: the features are then
+        meaningless and a warning says so. ``"imagenet"``: torchvision's ImageNet weights,
+        downloaded (once, into the torch hub cache) only because you asked; offline this is
+        an ``OSError`` telling you to pass a path instead. A path: a file holding a VGG16
+        state dict with torchvision's keys (``features.N.*``, ``classifier.N.*``), such as
+        torchvision's ``vgg16-397923af.pth``.
+    layer : {"fc7", "fc6", "pool5"}, default="fc7"
+        ``"fc7"``: output of the second fully connected layer after ReLU (4096 features),
+        the usual input of hashing methods; ``"fc6"``: the first one (4096);
+        ``"pool5"``: the last convolutional block after the 7x7 adaptive average pooling,
+        flattened (25088).
+    image_size : int, default=224
+        Side of the square the images are resized to (at least 32).
+    batch_size : int, default=64
+        Images per forward pass; bounds the memory used.
+    device : str, default="auto"
+        Torch device; ``"auto"`` uses CUDA when available, else the CPU.
+    verbose : bool or int, default=False
+        Show a tqdm progress bar in ``transform``.
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The network, in ``eval`` mode, on ``device_``.
+    device_ : torch.device
+        Device the network runs on.
+    n_features_out_ : int
+        Number of features of ``layer``.
+
+    See Also
+    --------
+    EfficientNetLite0Features : smaller network whose ImageNet weights install offline.
+
+    Notes
+    -----
+    ``fit`` learns nothing: it validates the images and loads the network, so that a
+    pipeline starting with this step fits as usual. Pickling keeps the weights (as a CPU
+    state dict): a model used on a GPU unpickles on a CPU-only machine.
+
+    References
+    ----------
+    K. Simonyan, A. Zisserman, "Very deep convolutional networks for large-scale image
+    recognition", ICLR 2015.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhash.features import VGG16Features
+    >>> images = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3), dtype=np.uint8)
+    >>> vgg = VGG16Features(weights=None, image_size=32, device="cpu")  # random weights
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     features = vgg.fit_transform(images)
+    >>> features.shape, features.dtype
+    ((2, 4096), dtype('float32'))
+    """
+
+    _parameter_constraints: dict = {
+        **BaseImageFeatures._parameter_constraints,
+        "weights": [None, str, os.PathLike],
+        "layer": [StrOptions({"fc7", "fc6", "pool5"})],
+    }
+    _n_features_by_layer = {"fc7": 4096, "fc6": 4096, "pool5": 512 * 7 * 7}
+
+    def __init__(
+        self, weights=None, *, layer="fc7", image_size=224, batch_size=64, device="auto",
+        verbose=False,
+    ):  # fmt: skip
+        self.weights = weights
+        self.layer = layer
+        self.image_size = image_size
+        self.batch_size = batch_size
+        self.device = device
+        self.verbose = verbose
+
+    def _empty_module(self, torch):
+        from ._vgg16_module import VGG16
+
+        return VGG16()
+
+    def _load_module(self, torch):
+        if self.weights is None:
+            warnings.warn(
+                "VGG16Features(weights=None) uses random weights: the features are meaningless "
+                "for retrieval. Pass weights='imagenet' or the path of a VGG16 state dict."
+            )
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(0)
+                return self._empty_module(torch)
+        weights = self.weights
+        if isinstance(weights, str) and weights == "imagenet":
+            weights = self._download_imagenet_weights(torch)
+        with torch.device("meta"):
+            module = self._empty_module(torch)
+        return load_weights(torch, module, weights, name="VGG16Features")
+
+    def _download_imagenet_weights(self, torch):
+        try:
+            return torch.hub.load_state_dict_from_url(
+                _IMAGENET_URL,
+                map_location="cpu",
+                progress=bool(self.verbose),
+                check_hash=True,
+                weights_only=True,
+            )
+        except OSError as exc:
+            raise OSError(
+                f"VGG16Features(weights='imagenet') could not download the ImageNet weights "
+                f"from {_IMAGENET_URL} ({exc}). Download that file where a network is "
+                f"available and pass its path: VGG16Features(weights='path/to/"
+                f"vgg16-397923af.pth')."
+            ) from exc
+
+    def _preprocess(self, torch, x):
+        x = x / 255.0
+        if x.shape[-2:] != (self.image_size, self.image_size):
+            x = torch.nn.functional.interpolate(
+                x, size=(self.image_size, self.image_size), mode="bilinear",
+                align_corners=False, antialias=True,
+            )  # fmt: skip
+        mean = x.new_tensor(_IMAGENET_MEAN)[:, None, None]
+        std = x.new_tensor(_IMAGENET_STD)[:, None, None]
+        return (x - mean) / std
+
+    def _forward(self, x):
+        return self.module_.extract(x, self.layer)

@@ -4,6 +4,7 @@ import os
 import pickle
 import subprocess
 import sys
+import types
 import urllib.error
 import warnings
 from pathlib import Path
@@ -177,6 +178,12 @@ def test_vgg16_imagenet_downloads_only_on_request_and_fails_clearly_offline(monk
         raise urllib.error.URLError("no network")
 
     monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
+    fake_models = types.ModuleType("torchvision.models")
+    fake_models.VGG16_Weights = types.SimpleNamespace(
+        IMAGENET1K_V1=types.SimpleNamespace(url="https://example.invalid/vgg16-397923af.pth")
+    )
+    monkeypatch.setitem(sys.modules, "torchvision", types.ModuleType("torchvision"))
+    monkeypatch.setitem(sys.modules, "torchvision.models", fake_models)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         VGG16Features(image_size=32, device="cpu").fit(IMAGES)
@@ -184,7 +191,13 @@ def test_vgg16_imagenet_downloads_only_on_request_and_fails_clearly_offline(monk
     with pytest.raises(OSError, match=r"could not download.*pass its path"):
         VGG16Features(weights="imagenet", device="cpu").fit(IMAGES)
     url, kwargs = calls[0]
-    assert url.endswith("/vgg16-397923af.pth") and kwargs["check_hash"]
+    assert url == "https://example.invalid/vgg16-397923af.pth" and kwargs["check_hash"]
+
+
+def test_vgg16_imagenet_without_torchvision_says_to_pass_a_path(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torchvision", None)
+    with pytest.raises(ImportError, match=r"torchvision.*pass its path"):
+        VGG16Features(weights="imagenet", device="cpu").fit(IMAGES)
 
 
 # --- input formats ------------------------------------------------------------------------
@@ -406,3 +419,13 @@ def test_pipeline_from_pixels_beats_raw_pixels(shared_data):
     # measured (with the stored features): 0.295 on features, 0.162 on pixels; chance ~0.1
     assert map_features > 0.25
     assert map_features > 1.5 * map_pixels
+
+
+def test_dask_images_give_lazy_features_equal_to_numpy():
+    da = pytest.importorskip("dask.array")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        extractor = VGG16Features(image_size=32, layer="pool5", device="cpu").fit(IMAGES)
+    lazy = extractor.transform(da.from_array(IMAGES, chunks=(3, -1, -1, -1)))
+    assert isinstance(lazy, da.Array) and lazy.dtype == np.float32
+    np.testing.assert_allclose(lazy.compute(), extractor.transform(IMAGES), rtol=1e-5, atol=1e-6)

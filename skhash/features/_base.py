@@ -13,6 +13,8 @@ from sklearn.base import (
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from .._dask import is_dask_array, map_row_blocks
+
 __all__ = ["BaseImageFeatures", "check_images", "import_torch", "load_weights"]
 
 
@@ -210,13 +212,17 @@ class BaseImageFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         ----------
         X : array-like of shape (n, h, w, 3) uint8, (n, h, w) uint8 or (n, 3, h, w) float
             Images: colour or grayscale ``uint8`` (0-255), or float channels-first in [0, 1].
-            Any size: every image is resized to ``image_size``.
+            Any size: every image is resized to ``image_size``. A dask array gives a lazy
+            dask array of features, computed chunk of rows by chunk of rows.
 
         Returns
         -------
         features : ndarray of shape (n, n_features_out_), dtype float32
         """
         check_is_fitted(self)
+        if is_dask_array(X):
+            return map_row_blocks(self.transform, X, n_columns=self.n_features_out_,
+                                  dtype=np.float32)
         torch = import_torch()
         X, layout = check_images(X)
         from tqdm.auto import tqdm

@@ -10,7 +10,6 @@ from ._base import BaseImageFeatures, load_weights
 __all__ = ["VGG16Features"]
 
 # torchvision's ``VGG16_Weights.IMAGENET1K_V1`` file; the suffix is the start of its SHA-256.
-_IMAGENET_URL = "https://download.pytorch.org/models/vgg16-397923af.pth"
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)
 _IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -125,9 +124,10 @@ class VGG16Features(BaseImageFeatures):
         return load_weights(torch, module, weights, name="VGG16Features")
 
     def _download_imagenet_weights(self, torch):
+        url = _imagenet_weights_url()
         try:
             return torch.hub.load_state_dict_from_url(
-                _IMAGENET_URL,
+                url,
                 map_location="cpu",
                 progress=bool(self.verbose),
                 check_hash=True,
@@ -136,7 +136,7 @@ class VGG16Features(BaseImageFeatures):
         except OSError as exc:
             raise OSError(
                 f"VGG16Features(weights='imagenet') could not download the ImageNet weights "
-                f"from {_IMAGENET_URL} ({exc}). Download that file where a network is "
+                f"from {url} ({exc}). Download that file where a network is "
                 f"available and pass its path: VGG16Features(weights='path/to/"
                 f"vgg16-397923af.pth')."
             ) from exc
@@ -154,3 +154,17 @@ class VGG16Features(BaseImageFeatures):
 
     def _forward(self, x):
         return self.module_.extract(x, self.layer)
+
+
+def _imagenet_weights_url():
+    """Address of torchvision's VGG16 ImageNet file, as torchvision itself publishes it."""
+    try:
+        from torchvision.models import VGG16_Weights
+    except Exception as exc:  # missing, or built against another torch
+        raise ImportError(
+            f"VGG16Features(weights='imagenet') takes the address of the ImageNet weights from "
+            f"torchvision, which does not import here ({exc}). Install the torchvision that "
+            f"matches your torch, or download torchvision's vgg16-397923af.pth elsewhere and "
+            f"pass its path: VGG16Features(weights='path/to/vgg16-397923af.pth')."
+        ) from exc
+    return VGG16_Weights.IMAGENET1K_V1.url

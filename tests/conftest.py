@@ -1,5 +1,6 @@
 """Shared fixtures: the labelled data in ``../shared/data`` (or ``$SKHASH_DATA``)."""
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -33,3 +34,18 @@ def mnist_reference_split():
     order = np.random.default_rng(0).permutation(len(X))
     query, db = order[:1000], order[1000:]
     return X[db], y[db], X[query], y[query]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread():
+    """Train the tests' tiny networks on one thread: with several, synchronisation dominates
+    (up to 10x slower on 2 shared cores). Leaves torch unimported where it is absent."""
+    if importlib.util.find_spec("torch") is None:
+        yield
+        return
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

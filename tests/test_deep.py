@@ -29,15 +29,6 @@ ALL = [
 IDS = ["ae", "idr", "idr-alternating", "lp", "wgan-gp", "wgan-clip"]
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    # Tiny networks: thread synchronisation, not arithmetic, dominates with several threads.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def X():
     rng = np.random.default_rng(0)

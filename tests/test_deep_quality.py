@@ -36,15 +36,6 @@ def mnist_small(shared_data):
     return X_db, train["labels"][:10_000], X_q, test["labels"][:1_000]
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    # On a shared 2-core machine, two intra-op threads can be 10x slower than one.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def mean_average_precision(query_codes, db_codes, y_query, y_db):
     """mAP over the whole database, ties in database order (stable sort)."""
     ap = []

@@ -16,10 +16,11 @@ import time
 
 import numpy as np
 import torch
-from _common import DATA, mean_average_precision, precision_at
+from _common import DATA
 from sklearn.model_selection import train_test_split
 
 from skhash import ITQHasher, LSHHasher, SGHHasher, SSDHHasher
+from skhash.metrics import mean_average_precision, precision_at_k
 
 
 def load(name):
@@ -67,7 +68,7 @@ def main():
                 seconds = time.perf_counter() - start
                 query_codes, db_codes = hasher.transform(X_query), hasher.transform(X_db)
                 mean_ap = mean_average_precision(query_codes, db_codes, y_query, y_db)
-                precision = precision_at(query_codes, db_codes, y_query, y_db, k=1000)
+                precision = precision_at_k(query_codes, db_codes, y_query, y_db, k=1000)
                 print(
                     f"| {name} | {bits} | {method} | {mean_ap:.4f} | {precision:.4f} | "
                     f"{seconds:.1f} |",

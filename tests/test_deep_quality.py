@@ -5,48 +5,24 @@ methods reach and well above what a broken method (no distribution term, unbalan
 constant bits, random codes) gives; the measured values are in the comments.
 """
 
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import load_shared
 
 torch = pytest.importorskip("torch")
 
 from skhash import AEHasher, IDRAEHasher  # noqa: E402
-from skhash._bits import codes_to_words, iter_hamming_distances  # noqa: E402
+from skhash.metrics import mean_average_precision  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def shared_data():
-    default = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
-    path = Path(os.environ.get("SKHASH_DATA", default))
-    if not (path / "mnist_train.npz").exists():
-        pytest.skip(f"shared data not found at {path} (set SKHASH_DATA to the data folder)")
-    return path
-
-
-@pytest.fixture(scope="module")
-def mnist_small(shared_data):
+def mnist_small():
     """10,000 training images as database, 1,000 test images as queries, pixels / 255."""
-    train = np.load(shared_data / "mnist_train.npz")
-    test = np.load(shared_data / "mnist_test.npz")
+    train, test = load_shared("mnist_train.npz"), load_shared("mnist_test.npz")
     X_db = train["images"][:10_000].reshape(10_000, -1) / np.float32(255)
     X_q = test["images"][:1_000].reshape(1_000, -1) / np.float32(255)
     return X_db, train["labels"][:10_000], X_q, test["labels"][:1_000]
-
-
-def mean_average_precision(query_codes, db_codes, y_query, y_db):
-    """mAP over the whole database, ties in database order (stable sort)."""
-    ap = []
-    for start, stop, dist in iter_hamming_distances(
-        codes_to_words(query_codes), codes_to_words(db_codes)
-    ):
-        relevant = y_db[np.argsort(dist, axis=1, kind="stable")] == y_query[start:stop, None]
-        hits = np.cumsum(relevant, axis=1)
-        precision = hits / np.arange(1, relevant.shape[1] + 1)
-        ap.append((precision * relevant).sum(axis=1) / relevant.sum(axis=1))
-    return float(np.concatenate(ap).mean())
 
 
 def test_idr_ae_beats_ae_on_mnist(mnist_small):

@@ -1,11 +1,10 @@
 """SGHHasher (stochastic generative hashing) and SSDHHasher (semantic structure deep hashing)."""
 
-import os
 import pickle
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import load_shared
 
 torch = pytest.importorskip("torch")
 
@@ -13,9 +12,10 @@ from scipy.spatial.distance import cdist, pdist  # noqa: E402
 from scipy.stats import norm  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
-from skhash import LSHHasher, SGHHasher, SSDHHasher, hamming_distances  # noqa: E402
+from skhash import LSHHasher, SGHHasher, SSDHHasher  # noqa: E402
 from skhash.deep import _ssdh  # noqa: E402
 from skhash.deep._sgh import _DoublyStochasticNeuron  # noqa: E402
+from skhash.metrics import mean_average_precision  # noqa: E402
 
 TINY = dict(n_bits=6, max_epochs=3, batch_size=32, device="cpu")
 ALL = [
@@ -34,15 +34,6 @@ def X():
     centres = rng.uniform(size=(4, 12))
     noisy = centres[rng.integers(0, 4, 200)] + 0.1 * rng.normal(size=(200, 12))
     return np.abs(noisy).astype(np.float32)
-
-
-@pytest.fixture(scope="module")
-def shared_data():
-    default = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
-    path = Path(os.environ.get("SKHASH_DATA", default))
-    if not (path / "cifar10_test_efficientnet_lite0.npz").exists():
-        pytest.skip(f"the labelled data files are absent ({path}); set SKHASH_DATA")
-    return path
 
 
 # ---------------------------------------------------------------------------- shared behaviour
@@ -235,19 +226,12 @@ def test_ssdh_training_fits_the_pseudo_similarities(X):
 
 
 # ---------------------------------------------------------------------------- quality
-def _map_at_all(query_codes, db_codes, query_labels, db_labels):
-    order = np.argsort(hamming_distances(query_codes, db_codes), axis=1, kind="stable")
-    relevant = db_labels[order] == query_labels[:, None]
-    precision = np.cumsum(relevant, axis=1) / np.arange(1, relevant.shape[1] + 1)
-    return ((precision * relevant).sum(axis=1) / relevant.sum(axis=1)).mean()
-
-
-def test_both_beat_lsh_on_cifar_features_at_64_bits(shared_data):
+def test_both_beat_lsh_on_cifar_features_at_64_bits():
     """Reduced run of benchmarks/bench_sgh_ssdh_quality.py: 3000 database rows, 500 queries.
 
-    Full run (9000 / 1000, default epochs): see NOTES-issue-6.md.
+    Full run (9000 / 1000, default epochs): benchmarks/bench_sgh_ssdh_quality.py.
     """
-    data = np.load(shared_data / "cifar10_test_efficientnet_lite0.npz")
+    data = load_shared("cifar10_test_efficientnet_lite0.npz")
     order = np.random.default_rng(0).permutation(len(data["labels"]))
     X, y = data["features"][order].astype(np.float32), data["labels"][order]
     X_db, X_query, y_db, y_query = train_test_split(
@@ -256,7 +240,8 @@ def test_both_beat_lsh_on_cifar_features_at_64_bits(shared_data):
 
     def score(hasher):
         hasher.fit(X_db)
-        return _map_at_all(hasher.transform(X_query), hasher.transform(X_db), y_query, y_db)
+        codes = hasher.transform(X_query), hasher.transform(X_db)
+        return mean_average_precision(*codes, y_query, y_db)
 
     lsh = score(LSHHasher(n_bits=64, random_state=0))
     sgh = score(SGHHasher(n_bits=64, max_epochs=10, device="cpu", random_state=0))

@@ -384,7 +384,12 @@ def main(argv=None):
         help="smoke test: 1,200 samples, 200 queries, 1 epoch, one seed",
     )
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--torch-threads", type=int, default=1,
+                        help="torch threads (small networks train fastest on one)")
     args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.torch_threads)
     if args.quick:
         args.seeds = args.seeds[:1]
         args.max_epochs = args.max_epochs or QUICK["max_epochs"]

@@ -1,6 +1,8 @@
 """Autoencoder hashers: plain AE and its three distribution-matching variants."""
 
 import itertools
+import re
+import textwrap
 from numbers import Integral, Real
 
 import torch
@@ -68,8 +70,15 @@ _SHARED_ATTRS_DOC = """
 
 
 def _doc(cls):
-    cls.__doc__ = cls.__doc__.format(
-        shared_params=_SHARED_PARAMS_DOC.strip("\n"), shared_attrs=_SHARED_ATTRS_DOC.strip("\n")
+    # Indent the shared sections like the placeholder line they replace.
+    template = cls.__doc__
+    indent = re.search(r"^( *)\{shared_params\}", template, re.M).group(1)
+
+    def shared(doc):
+        return textwrap.indent(textwrap.dedent(doc).strip("\n"), indent).lstrip(" ")
+
+    cls.__doc__ = template.format(
+        shared_params=shared(_SHARED_PARAMS_DOC), shared_attrs=shared(_SHARED_ATTRS_DOC)
     )
     return cls
 
@@ -122,33 +131,33 @@ class _AutoencoderHasher(BaseDeepHasher):
 class AEHasher(_AutoencoderHasher):
     """Plain autoencoder hashing: codes are the thresholded sigmoid bottleneck.
 
-        The encoder MLP outputs ``b = sigmoid(f(x))`` in (0, 1)^n_bits, the decoder MLP
-        reconstructs ``x`` from ``b`` and the mean squared error is minimised; the code is
-        ``1[b > 0.5]``. It is the "AE" ablation of the IDR-AE paper (no distribution
-        matching term): bits tend to be unbalanced and correlated.
+    The encoder MLP outputs ``b = sigmoid(f(x))`` in (0, 1)^n_bits, the decoder MLP
+    reconstructs ``x`` from ``b`` and the mean squared error is minimised; the code is
+    ``1[b > 0.5]``. It is the "AE" ablation of the IDR-AE paper (no distribution
+    matching term): bits tend to be unbalanced and correlated.
 
-        Parameters
-        ----------
-        n_bits : int, default=64
-            Number of bits (width of the bottleneck).
+    Parameters
+    ----------
+    n_bits : int, default=64
+        Number of bits (width of the bottleneck).
     {shared_params}
 
-        Attributes
-        ----------
+    Attributes
+    ----------
     {shared_attrs}
 
-        See Also
-        --------
-        IDRAEHasher : the same autoencoder with bits matched to a Bernoulli prior.
+    See Also
+    --------
+    IDRAEHasher : the same autoencoder with bits matched to a Bernoulli prior.
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skhash import AEHasher
-        >>> X = np.random.default_rng(0).normal(size=(200, 20))
-        >>> ae = AEHasher(n_bits=8, max_epochs=2, random_state=0).fit(X)
-        >>> ae.transform(X[:3]).shape
-        (3, 8)
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhash import AEHasher
+    >>> X = np.random.default_rng(0).normal(size=(200, 20))
+    >>> ae = AEHasher(n_bits=8, max_epochs=2, random_state=0).fit(X)
+    >>> ae.transform(X[:3]).shape
+    (3, 8)
     """
 
     def __init__(
@@ -187,75 +196,75 @@ _PRIOR_CONSTRAINTS = {
 class IDRAEHasher(_AutoencoderHasher):
     """Autoencoder hashing with the independent relaxed Wasserstein distance (IDR-AE).
 
-        An :class:`AEHasher` whose sigmoid outputs ``b`` are pulled towards independent
-        Bernoulli(``prior_p``) bits: for every bit, the batch's ``N`` values of ``b_i`` and
-        ``N`` fresh prior samples are sorted and compared (the exact 1-D Wasserstein
-        distance), and the term is averaged over bits (paper Eq. 10; cost ``O(m N log N)``,
-        vectorised over bits). This balances the bits and makes them less correlated, which
-        improves retrieval over the plain autoencoder.
+    An :class:`AEHasher` whose sigmoid outputs ``b`` are pulled towards independent
+    Bernoulli(``prior_p``) bits: for every bit, the batch's ``N`` values of ``b_i`` and
+    ``N`` fresh prior samples are sorted and compared (the exact 1-D Wasserstein
+    distance), and the term is averaged over bits (paper Eq. 10; cost ``O(m N log N)``,
+    vectorised over bits). This balances the bits and makes them less correlated, which
+    improves retrieval over the plain autoencoder.
 
-        The objective is ``L = L_A + distribution_weight * L_G`` where ``L_A`` is the mean
-        squared reconstruction error *divided by the mean per-feature variance of the
-        training data* (``reconstruction_scale_``) and ``L_G`` the mean per-bit distance on
-        the sigmoid scale. The paper's ``L_A`` is the squared error summed over the ``d``
-        inputs, so its ``lambda = distribution_weight * d * reconstruction_scale_``: on
-        MNIST pixels / 255 (``d = 784``, scale 0.095) the default weight 1 is the paper's
-        lambda ~75 (equivalently ~0.1 against a per-input mean error), and the weight does
-        not depend on the input dimension or scale.
+    The objective is ``L = L_A + distribution_weight * L_G`` where ``L_A`` is the mean
+    squared reconstruction error *divided by the mean per-feature variance of the
+    training data* (``reconstruction_scale_``) and ``L_G`` the mean per-bit distance on
+    the sigmoid scale. The paper's ``L_A`` is the squared error summed over the ``d``
+    inputs, so its ``lambda = distribution_weight * d * reconstruction_scale_``: on
+    MNIST pixels / 255 (``d = 784``, scale 0.095) the default weight 1 is the paper's
+    lambda ~75 (equivalently ~0.1 against a per-input mean error), and the weight does
+    not depend on the input dimension or scale.
 
-        Parameters
-        ----------
-        n_bits : int, default=64
-            Number of bits.
-        distribution_weight : float, default=1.0
-            Weight of the distribution matching term ``L_G`` (see above for the paper's
-            lambda). 0 gives the plain autoencoder.
-        prior_p : float, default=0.5
-            Probability of a 1 in the Bernoulli prior.
-        distance : {{"w1", "squared"}}, default="w1"
-            ``"w1"``: mean absolute difference of the sorted values (paper Eq. 10);
-            ``"squared"``: mean squared difference (W2^2), as in the released code.
-        schedule : {{"joint", "alternating"}}, default="joint"
-            ``"joint"``: one step on ``L`` per minibatch (paper Eq. 11). ``"alternating"``:
-            the released code's schedule, ``n_reconstruction_steps`` minibatches on ``L_A``
-            then one minibatch on ``distribution_weight * L_G`` updating the encoder only.
-        n_reconstruction_steps : int, default=5
-            Reconstruction minibatches per ``L_G`` minibatch with ``schedule="alternating"``.
+    Parameters
+    ----------
+    n_bits : int, default=64
+        Number of bits.
+    distribution_weight : float, default=1.0
+        Weight of the distribution matching term ``L_G`` (see above for the paper's
+        lambda). 0 gives the plain autoencoder.
+    prior_p : float, default=0.5
+        Probability of a 1 in the Bernoulli prior.
+    distance : {{"w1", "squared"}}, default="w1"
+        ``"w1"``: mean absolute difference of the sorted values (paper Eq. 10);
+        ``"squared"``: mean squared difference (W2^2), as in the released code.
+    schedule : {{"joint", "alternating"}}, default="joint"
+        ``"joint"``: one step on ``L`` per minibatch (paper Eq. 11). ``"alternating"``:
+        the released code's schedule, ``n_reconstruction_steps`` minibatches on ``L_A``
+        then one minibatch on ``distribution_weight * L_G`` updating the encoder only.
+    n_reconstruction_steps : int, default=5
+        Reconstruction minibatches per ``L_G`` minibatch with ``schedule="alternating"``.
     {shared_params}
 
-        Attributes
-        ----------
+    Attributes
+    ----------
     {shared_attrs}
 
-        See Also
-        --------
-        AEHasher : the same model without the distribution term.
-        LPAEHasher : the same idea with the full optimal-transport assignment.
-        WGANAEHasher : the same idea with a Wasserstein critic.
+    See Also
+    --------
+    AEHasher : the same model without the distribution term.
+    LPAEHasher : the same idea with the full optimal-transport assignment.
+    WGANAEHasher : the same idea with a Wasserstein critic.
 
-        Notes
-        -----
-        The released code differs from the paper: it compares ``tanh(logit)`` with
-        {{-1, +1}} (4x the sigmoid-scale squared distance), feeds the logits to the
-        decoder, alternates the two losses, uses lambda = 0.1 against a summed error and
-        Adam with lr 1e-4 for 20 epochs. ``schedule="alternating", distance="squared"``
-        reproduces its schedule and distance; the default (joint, W1) follows the paper.
+    Notes
+    -----
+    The released code differs from the paper: it compares ``tanh(logit)`` with
+    {{-1, +1}} (4x the sigmoid-scale squared distance), feeds the logits to the
+    decoder, alternates the two losses, uses lambda = 0.1 against a summed error and
+    Adam with lr 1e-4 for 20 epochs. ``schedule="alternating", distance="squared"``
+    reproduces its schedule and distance; the default (joint, W1) follows the paper.
 
-        References
-        ----------
-        K. D. Doan, S. Manchanda, S. Badirli, C. K. Reddy, "Image hashing by minimizing
-        independent relaxed Wasserstein distance", arXiv:2003.00134, 2020.
+    References
+    ----------
+    K. D. Doan, S. Manchanda, S. Badirli, C. K. Reddy, "Image hashing by minimizing
+    independent relaxed Wasserstein distance", arXiv:2003.00134, 2020.
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skhash import IDRAEHasher
-        >>> X = np.random.default_rng(0).normal(size=(200, 20))
-        >>> idr = IDRAEHasher(n_bits=8, max_epochs=2, random_state=0).fit(X)
-        >>> idr.transform(X[:3]).shape
-        (3, 8)
-        >>> sorted(idr.history_[-1])
-        ['distribution', 'epoch', 'loss', 'reconstruction', 'time']
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhash import IDRAEHasher
+    >>> X = np.random.default_rng(0).normal(size=(200, 20))
+    >>> idr = IDRAEHasher(n_bits=8, max_epochs=2, random_state=0).fit(X)
+    >>> idr.transform(X[:3]).shape
+    (3, 8)
+    >>> sorted(idr.history_[-1])
+    ['distribution', 'epoch', 'loss', 'reconstruction', 'time']
     """
 
     _parameter_constraints: dict = {
@@ -331,41 +340,41 @@ class IDRAEHasher(_AutoencoderHasher):
 class LPAEHasher(_AutoencoderHasher):
     """Autoencoder hashing with the primal optimal-transport estimate (LP-AE).
 
-        Like :class:`IDRAEHasher`, but ``L_G`` is the minibatch optimal transport cost between
-        the ``N`` codes ``b`` and ``N`` Bernoulli(``prior_p``) samples with Euclidean cost,
-        solved exactly by :func:`scipy.optimize.linear_sum_assignment` on the detached cost
-        matrix (paper Eq. 4-9); the gradient flows through the matched costs. The assignment
-        costs ``O(N^3)`` on the host per minibatch, which dominates training at large
-        ``batch_size``: this estimator is the paper's slower rival, kept for comparisons.
+    Like :class:`IDRAEHasher`, but ``L_G`` is the minibatch optimal transport cost between
+    the ``N`` codes ``b`` and ``N`` Bernoulli(``prior_p``) samples with Euclidean cost,
+    solved exactly by :func:`scipy.optimize.linear_sum_assignment` on the detached cost
+    matrix (paper Eq. 4-9); the gradient flows through the matched costs. The assignment
+    costs ``O(N^3)`` on the host per minibatch, which dominates training at large
+    ``batch_size``: this estimator is the paper's slower rival, kept for comparisons.
 
-        Parameters
-        ----------
-        n_bits : int, default=64
-            Number of bits.
-        distribution_weight : float, default=1.0
-            Weight of ``L_G`` against the scaled reconstruction error (as in
-            :class:`IDRAEHasher`; note that a Euclidean distance over ``n_bits`` bits is
-            about ``sqrt(n_bits)`` times a per-bit distance).
-        prior_p : float, default=0.5
-            Probability of a 1 in the Bernoulli prior.
+    Parameters
+    ----------
+    n_bits : int, default=64
+        Number of bits.
+    distribution_weight : float, default=1.0
+        Weight of ``L_G`` against the scaled reconstruction error (as in
+        :class:`IDRAEHasher`; note that a Euclidean distance over ``n_bits`` bits is
+        about ``sqrt(n_bits)`` times a per-bit distance).
+    prior_p : float, default=0.5
+        Probability of a 1 in the Bernoulli prior.
     {shared_params}
 
-        Attributes
-        ----------
+    Attributes
+    ----------
     {shared_attrs}
 
-        See Also
-        --------
-        IDRAEHasher : the per-bit relaxation, ``O(m N log N)``.
+    See Also
+    --------
+    IDRAEHasher : the per-bit relaxation, ``O(m N log N)``.
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skhash import LPAEHasher
-        >>> X = np.random.default_rng(0).normal(size=(200, 20))
-        >>> lp = LPAEHasher(n_bits=8, max_epochs=2, random_state=0).fit(X)
-        >>> lp.transform(X[:3]).shape
-        (3, 8)
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhash import LPAEHasher
+    >>> X = np.random.default_rng(0).normal(size=(200, 20))
+    >>> lp = LPAEHasher(n_bits=8, max_epochs=2, random_state=0).fit(X)
+    >>> lp.transform(X[:3]).shape
+    (3, 8)
     """
 
     _parameter_constraints: dict = {
@@ -410,49 +419,49 @@ class LPAEHasher(_AutoencoderHasher):
 class WGANAEHasher(_AutoencoderHasher):
     """Adversarial autoencoder hashing with a Wasserstein critic (WGAN-AE).
 
-        A critic MLP ``D`` on codes estimates the Wasserstein distance in its dual form,
-        ``L_G = mean D(z) - mean D(b)`` with ``z`` ~ Bernoulli(``prior_p``); it takes
-        ``n_critic`` steps (its own optimiser) per encoder/decoder step, and the autoencoder
-        minimises ``L_A - distribution_weight * mean D(b)``. The critic is kept Lipschitz by
-        weight clipping (``lipschitz="clip"``, the original WGAN) or a gradient penalty
-        (``"gp"``, WGAN-GP).
+    A critic MLP ``D`` on codes estimates the Wasserstein distance in its dual form,
+    ``L_G = mean D(z) - mean D(b)`` with ``z`` ~ Bernoulli(``prior_p``); it takes
+    ``n_critic`` steps (its own optimiser) per encoder/decoder step, and the autoencoder
+    minimises ``L_A - distribution_weight * mean D(b)``. The critic is kept Lipschitz by
+    weight clipping (``lipschitz="clip"``, the original WGAN) or a gradient penalty
+    (``"gp"``, WGAN-GP).
 
-        Parameters
-        ----------
-        n_bits : int, default=64
-            Number of bits.
-        distribution_weight : float, default=1.0
-            Weight of the adversarial term against the scaled reconstruction error.
-        prior_p : float, default=0.5
-            Probability of a 1 in the Bernoulli prior.
-        lipschitz : {{"clip", "gp"}}, default="gp"
-            How the critic is kept 1-Lipschitz.
-        n_critic : int, default=5
-            Critic steps per autoencoder step (each on a fresh prior sample).
-        clip_value : float, default=0.01
-            Weight clipping bound with ``lipschitz="clip"``.
-        gp_weight : float, default=10.0
-            Gradient penalty weight with ``lipschitz="gp"``.
-        critic_hidden_layer_sizes : tuple of int, default=(256,)
-            Hidden widths of the critic.
+    Parameters
+    ----------
+    n_bits : int, default=64
+        Number of bits.
+    distribution_weight : float, default=1.0
+        Weight of the adversarial term against the scaled reconstruction error.
+    prior_p : float, default=0.5
+        Probability of a 1 in the Bernoulli prior.
+    lipschitz : {{"clip", "gp"}}, default="gp"
+        How the critic is kept 1-Lipschitz.
+    n_critic : int, default=5
+        Critic steps per autoencoder step (each on a fresh prior sample).
+    clip_value : float, default=0.01
+        Weight clipping bound with ``lipschitz="clip"``.
+    gp_weight : float, default=10.0
+        Gradient penalty weight with ``lipschitz="gp"``.
+    critic_hidden_layer_sizes : tuple of int, default=(256,)
+        Hidden widths of the critic.
     {shared_params}
 
-        Attributes
-        ----------
+    Attributes
+    ----------
     {shared_attrs}
 
-        See Also
-        --------
-        IDRAEHasher : the critic-free per-bit Wasserstein estimate.
+    See Also
+    --------
+    IDRAEHasher : the critic-free per-bit Wasserstein estimate.
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skhash import WGANAEHasher
-        >>> X = np.random.default_rng(0).normal(size=(200, 20))
-        >>> wgan = WGANAEHasher(n_bits=8, max_epochs=2, random_state=0).fit(X)
-        >>> wgan.transform(X[:3]).shape
-        (3, 8)
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhash import WGANAEHasher
+    >>> X = np.random.default_rng(0).normal(size=(200, 20))
+    >>> wgan = WGANAEHasher(n_bits=8, max_epochs=2, random_state=0).fit(X)
+    >>> wgan.transform(X[:3]).shape
+    (3, 8)
     """
 
     _parameter_constraints: dict = {

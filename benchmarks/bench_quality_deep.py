@@ -68,7 +68,7 @@ def cifar():
     for name, cls in DEFAULTS.items():
         est = make_pipeline(StandardScaler(), cls(n_bits=64, device="cpu", random_state=0))
         run(f"StandardScaler + {name}", est, data)
-    # The best settings found for IDR-AE on these features (see benchmarks/results/notes/issue-5.md).
+    # The best settings found for IDR-AE on these features: benchmarks/results/notes/issue-5.md.
     for hidden in [(1024,), ()]:
         est = make_pipeline(
             StandardScaler(),

@@ -29,6 +29,7 @@ def test_paper_benchmark_quick_mode_writes_report(tmp_path, monkeypatch):
     assert len(results["paired_tests"]) == 8 * 2 * 2
     report = (tmp_path / "report.md").read_text()
     assert "Table 1: P@100 " in report and "Paired t-tests" in report
+    assert "IDR-AE vs ITQ" in report.split("## Comparison with the paper's claims")[1]
     for figure in ("fig2_pr_mnist.png", "fig3_epoch_time.png", "fig4_distribution_term.png"):
         assert (tmp_path / figure).stat().st_size > 1000
     assert json.loads((tmp_path / "results.json").read_text())["meta"]["command"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from skhash.datasets import load_cifar10_features, load_mnist
 from skhash.metrics import mean_average_precision, precision_at_k
 
 DATA = Path(
@@ -18,19 +19,16 @@ DATA = Path(
 
 def mnist_released_protocol(random_state=0):
     """MNIST 70k, pixels / 255: 10,000 stratified queries; database = training = the rest."""
-    train, test = np.load(DATA / "mnist_train.npz"), np.load(DATA / "mnist_test.npz")
-    X = np.concatenate([train["images"], test["images"]]).reshape(70_000, -1)
-    y = np.concatenate([train["labels"], test["labels"]])
+    X, y = load_mnist(DATA)
     X_db, X_q, y_db, y_q = train_test_split(
         X, y, test_size=10_000, stratify=y, random_state=random_state
     )
-    return (X_db / 255.0).astype(np.float32), y_db, (X_q / 255.0).astype(np.float32), y_q
+    return X_db, y_db, X_q, y_q
 
 
 def cifar_efficientnet_protocol(random_state=0):
     """CIFAR-10 test split, EfficientNet-Lite0 features: 1000 random queries, 9000 database."""
-    data = np.load(DATA / "cifar10_test_efficientnet_lite0.npz")
-    X, y = data["features"].astype(np.float32), data["labels"]
+    X, y = load_cifar10_features(DATA)
     order = np.random.default_rng(random_state).permutation(len(y))
     q, db = order[:1000], order[1000:]
     return X[db], y[db], X[q], y[q]

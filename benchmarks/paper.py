@@ -276,14 +276,13 @@ def plot_figures(results, out, datasets):
     if timed:
         fig, ax = plt.subplots(figsize=(6, 4))
         labels, values = [], []
+        largest = max(r["n_bits"] for r in timed)
         for d in datasets:
             for method in dict.fromkeys(r["method"] for r in timed):
                 v = [
                     r["epoch_seconds"]
                     for r in timed
-                    if r["dataset"] == d
-                    and r["method"] == method
-                    and r["n_bits"] == max(r2["n_bits"] for r2 in timed)
+                    if r["dataset"] == d and r["method"] == method and r["n_bits"] == largest
                 ]
                 if v:
                     labels.append(f"{d}\n{method}")

@@ -3,16 +3,14 @@
 import json
 
 import pytest
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, require_shared
 
 pytest.importorskip("torch")
 pytest.importorskip("matplotlib")
 
 
 def test_paper_benchmark_quick_mode_writes_report(tmp_path, monkeypatch):
-    for name in ("cifar10_test_efficientnet_lite0.npz", "mnist_train.npz", "mnist_test.npz"):
-        if not (SHARED_DATA / name).is_file():
-            pytest.skip(f"{name} not found in {SHARED_DATA}")
+    require_shared("cifar10_test_efficientnet_lite0.npz", "mnist_train.npz", "mnist_test.npz")
     monkeypatch.setenv("SKHASH_DATA", str(SHARED_DATA))
     from benchmarks.paper import main
 

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, require_shared
 
 from skhash.datasets import (
     PROTOCOLS,
@@ -57,8 +57,7 @@ def test_loaders_name_the_missing_folder(tmp_path):
 
 
 def test_loaders_read_the_shared_data():
-    if not (SHARED_DATA / "mnist_train.npz").is_file():
-        pytest.skip(f"shared data not found in {SHARED_DATA}")
+    require_shared("mnist_train.npz", "mnist_test.npz", "cifar10_test_efficientnet_lite0.npz")
     X, y = load_mnist(data_home=SHARED_DATA)
     assert X.shape == (70_000, 784) and X.dtype == np.float32 and 0 <= X.min() and X.max() <= 1
     assert np.bincount(y).tolist()[:2] == [5923 + 980, 6742 + 1135]

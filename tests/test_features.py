@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SHARED_DATA, require_shared
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
@@ -49,12 +50,8 @@ def effnet_random():
 
 @pytest.fixture(scope="module")
 def shared_data():
-    default = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
-    path = Path(os.environ.get("SKHASH_DATA", default))
-    needed = ["cifar10_test.npz", "cifar10_test_efficientnet_lite0.npz"]
-    if not all((path / name).is_file() for name in needed):
-        pytest.skip(f"shared data files {needed} not found in {path} (set SKHASH_DATA)")
-    return path
+    require_shared("cifar10_test.npz", "cifar10_test_efficientnet_lite0.npz")
+    return SHARED_DATA
 
 
 # --- torch stays optional ---------------------------------------------------------------

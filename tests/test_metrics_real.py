@@ -1,10 +1,9 @@
 """Metrics on real codes: ITQ codes of CIFAR-10 EfficientNet-Lite0 features."""
 
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SHARED_DATA, require_shared
 from reference_metrics import reference_average_precisions, reference_precision_at_k
 from sklearn.decomposition import PCA
 from sklearn.metrics import auc
@@ -21,12 +20,8 @@ from skhash.metrics import (
 
 @pytest.fixture(scope="module")
 def shared_data():
-    root = Path(os.environ.get(
-        "SKHASH_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
-    ))
-    if not (root / "cifar10_test_efficientnet_lite0.npz").exists():
-        pytest.skip(f"labelled data files not found in {root} (set SKHASH_DATA)")
-    return root
+    require_shared("cifar10_test_efficientnet_lite0.npz")
+    return SHARED_DATA
 
 
 @pytest.fixture(scope="module")

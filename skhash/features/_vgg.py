@@ -31,8 +31,8 @@ class VGG16Features(BaseImageFeatures):
         downloaded (once, into the torch hub cache) only because you asked, from the address
         torchvision publishes (so torchvision must import, else an ``ImportError`` says to pass
         a path); offline this is an ``OSError`` telling you to pass a path instead. A path:
-        a file holding a VGG16 state dict with torchvision's keys (``features.N.*``, ``classifier.N.*``), such as
-        torchvision's ``vgg16-397923af.pth``.
+        a file holding a VGG16 state dict with torchvision's keys (``features.N.*``,
+        ``classifier.N.*``), such as torchvision's ``vgg16-397923af.pth``.
     layer : {"fc7", "fc6", "pool5"}, default="fc7"
         ``"fc7"``: output of the second fully connected layer after ReLU (4096 features),
         the usual input of hashing methods; ``"fc6"``: the first one (4096);

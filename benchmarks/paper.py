@@ -227,11 +227,48 @@ def run(datasets, bits, seeds, methods, quick, max_epochs, search):
 
 
 def summarise(runs, metric):
-    """(dataset, method, n_bits) -> (mean, std) over seeds."""
+    """(dataset, method, n_bits) -> (mean, std, number of seeds)."""
     groups = {}
     for run in runs:
         groups.setdefault((run["dataset"], run["method"], run["n_bits"]), []).append(run[metric])
-    return {key: (float(np.mean(v)), float(np.std(v))) for key, v in groups.items()}
+    return {key: (float(np.mean(v)), float(np.std(v)), len(v)) for key, v in groups.items()}
+
+
+def merge_results(parts):
+    """Combine the results of runs over disjoint datasets or code lengths into one.
+
+    The paired tests are per (dataset, code length), so a run split that way loses nothing.
+    """
+    merged = {"runs": [], "search": {}, "paired_tests": [], "pr_curves": []}
+    seen = set()
+    for part in parts:
+        for run in part["runs"]:
+            key = (run["dataset"], run["method"], run["n_bits"], run["seed"])
+            if key in seen:
+                raise ValueError(
+                    f"{key} is in more than one results file; merge runs over disjoint "
+                    "datasets or code lengths"
+                )
+            seen.add(key)
+        for name in ("runs", "paired_tests", "pr_curves"):
+            merged[name] += part[name]
+        for dataset, by_method in part["search"].items():
+            for method, search in by_method.items():
+                earlier = merged["search"].setdefault(dataset, {}).setdefault(method, search)
+                if earlier["best"] != search["best"]:
+                    raise ValueError(
+                        f"the grid search chose {earlier['best']} and {search['best']} for "
+                        f"{dataset} {method}; merge runs that share their search seed"
+                    )
+    metas = [part["meta"] for part in parts]
+    merged["meta"] = {
+        "precision_k": metas[0]["precision_k"],
+        "quick": any(m.get("quick", False) for m in metas),
+        "date": max(m["date"] for m in metas),
+        "machine": metas[0]["machine"],
+        "command": [c for m in metas for c in np.atleast_1d(m["command"]).tolist()],
+    }
+    return merged
 
 
 def table(results, metric, datasets, bits, methods):
@@ -242,9 +279,9 @@ def table(results, metric, datasets, bits, methods):
         cells = []
         for d in datasets:
             for b in bits:
-                mean, std = summary[(d, method, b)]
+                mean, std, n_seeds = summary[(d, method, b)]
                 best = max(summary[(d, m, b)][0] for m in methods)
-                cell = f"{mean:.4f} ± {std:.4f}"
+                cell = f"{mean:.4f} ± {std:.4f}" if n_seeds > 1 else f"{mean:.4f}"
                 cells.append(f"**{cell}**" if mean == best else cell)
         lines.append(f"| {method} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -343,15 +380,17 @@ def compare_with_paper(results, datasets, bits, methods):
     return lines
 
 
-def write_report(results, out, args, datasets, bits, methods, figures):
+def write_report(results, out, datasets, bits, methods, figures):
+    seeds = sorted({r["seed"] for r in results["runs"]})
+    quick = results["meta"].get("quick", False)
     lines = [
         "# IDR-AE paper experiments reproduced with skhash",
         "",
         f"- date: {results['meta']['date']}",
         f"- machine: {results['meta']['machine']}",
-        f"- command: `{results['meta']['command']}`",
-        f"- mode: {'quick smoke test (subset, few epochs)' if args.quick else 'full'}",
-        f"- seeds: {args.seeds} (each seed draws a new query/database split and model seed)",
+        *[f"- command: `{c}`" for c in np.atleast_1d(results["meta"]["command"])],
+        f"- mode: {'quick smoke test (subset, few epochs)' if quick else 'full'}",
+        f"- seeds: {seeds} (each seed draws a new query/database split and model seed)",
         "",
         "Data:",
         "",
@@ -373,7 +412,10 @@ def write_report(results, out, args, datasets, bits, methods, figures):
             "| dataset | bits | baseline | mean AP difference | t | p-value |",
             "|---|---|---|---|---|---|",
         ]
-        for t in results["paired_tests"]:
+        order = sorted(
+            results["paired_tests"], key=lambda t: (datasets.index(t["dataset"]), t["n_bits"])
+        )
+        for t in order:
             lines.append(
                 f"| {t['dataset']} | {t['n_bits']} | {t['baseline']} | "
                 f"{t['mean_difference']:+.4f} | {t['t']:.2f} | {t['p_value']:.2g} |"
@@ -419,8 +461,14 @@ def main(argv=None):
         help="smoke test: 1,200 samples, 200 queries, 1 epoch, one seed",
     )
     parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--from-json", type=Path, default=None,
-                        help="rebuild the report and figures of a results.json, training nothing")
+    parser.add_argument(
+        "--from-json",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="rebuild the report and figures from results.json files (several are merged "
+        "into --out), training nothing",
+    )
     parser.add_argument("--torch-threads", type=int, default=1,
                         help="torch threads (small networks train fastest on one)")
     args = parser.parse_args(argv)
@@ -433,21 +481,22 @@ def main(argv=None):
     methods = list(args.methods)
     if "IDR-AE" in methods:  # the paper's ablation baseline comes with the autoencoders
         methods += [m for m in AUTOENCODERS if m not in methods]
-    date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    out = args.out or Path("benchmarks/results") / f"paper-{date}{'-quick' if args.quick else ''}"
-    out.mkdir(parents=True, exist_ok=True)
-
     if args.from_json is not None:
-        results = json.loads(args.from_json.read_text())
-        out = args.from_json.parent
-        args.seeds = sorted({r["seed"] for r in results["runs"]})
+        results = merge_results([json.loads(path.read_text()) for path in args.from_json])
+        out = args.out or args.from_json[0].parent
+        out.mkdir(parents=True, exist_ok=True)
+        if [out / "results.json"] != args.from_json:
+            (out / "results.json").write_text(json.dumps(results, indent=1))
         datasets = list(dict.fromkeys(r["dataset"] for r in results["runs"]))
         bits = sorted({r["n_bits"] for r in results["runs"]})
         methods = list(dict.fromkeys(r["method"] for r in results["runs"]))
         figures = plot_figures(results, out, datasets)
-        write_report(results, out, args, datasets, bits, methods, figures)
+        write_report(results, out, datasets, bits, methods, figures)
         print(f"report: {out / 'report.md'}")
         return results
+    date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    out = args.out or Path("benchmarks/results") / f"paper-{date}{'-quick' if args.quick else ''}"
+    out.mkdir(parents=True, exist_ok=True)
     results = run(
         args.datasets,
         args.bits,
@@ -459,6 +508,7 @@ def main(argv=None):
     )
     results["meta"] = {
         "precision_k": PRECISION_K["quick" if args.quick else "full"],
+        "quick": args.quick,
         "date": date,
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -467,7 +517,7 @@ def main(argv=None):
     }
     figures = plot_figures(results, out, args.datasets)
     (out / "results.json").write_text(json.dumps(results, indent=1))
-    write_report(results, out, args, args.datasets, args.bits, methods, figures)
+    write_report(results, out, args.datasets, args.bits, methods, figures)
     print(f"report: {out / 'report.md'}")
     return results
 

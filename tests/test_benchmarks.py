@@ -31,3 +31,20 @@ def test_paper_benchmark_quick_mode_writes_report(tmp_path, monkeypatch):
     for figure in ("fig2_pr_mnist.png", "fig3_epoch_time.png", "fig4_distribution_term.png"):
         assert (tmp_path / figure).stat().st_size > 1000
     assert json.loads((tmp_path / "results.json").read_text())["meta"]["command"]
+
+    # Split by code length and merged back, the results give the same report.
+    parts = []
+    for n_bits in (32, 64):
+        part = {
+            name: [r for r in results[name] if r["n_bits"] == n_bits]
+            for name in ("runs", "paired_tests", "pr_curves")
+        }
+        part.update(search=results["search"], meta=results["meta"])
+        parts.append(tmp_path / f"part{n_bits}.json")
+        parts[-1].write_text(json.dumps(part))
+    merged_dir = tmp_path / "merged"
+    main(["--from-json", *map(str, parts), "--out", str(merged_dir)])
+    merged_report = (merged_dir / "report.md").read_text()
+    assert merged_report.split("## Table 1")[1] == report.split("## Table 1")[1]
+    with pytest.raises(ValueError, match="more than one results file"):
+        main(["--from-json", str(parts[0]), str(parts[0]), "--out", str(merged_dir)])

@@ -9,6 +9,11 @@ of the autoencoders), 3 (seconds per epoch) and 4 (the distribution term L_G dur
     python -m benchmarks.paper                       # the full run (hours on 2 CPU cores)
     python -m benchmarks.paper --quick               # smoke test: small subset, one seed
     python -m benchmarks.paper --datasets cifar10 --bits 32 64 --seeds 0
+    python -m benchmarks.paper --datasets cifar10 --standardize   # StandardScaler first
+    python -m benchmarks.paper --from-json a/results.json b/results.json --out merged
+
+Runs over disjoint datasets or code lengths (e.g. one per CPU core) merge without losing the
+paired tests, which compare per-query APs within one dataset and code length.
 
 Writes ``report.md``, ``results.json`` and the PNG figures to ``--out`` (default
 ``benchmarks/results/paper-<date>[-quick]``).
@@ -26,6 +31,8 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 
 import skhash
 from skhash.datasets import load_cifar10_features, load_mnist, query_database_split
@@ -86,7 +93,8 @@ QUICK = {"n_samples": 1_200, "n_queries": 200, "max_epochs": 1, "search_samples"
 PRECISION_K = {"full": 1000, "quick": 100}
 
 
-def make_hasher(method, n_bits, seed, params, max_epochs=None):
+def make_hasher(method, n_bits, seed, params, max_epochs=None, standardize=False):
+    """The method's hasher, after a StandardScaler when ``standardize`` (step "hasher")."""
     cls = getattr(skhash, CLASS_NAMES[method])
     hasher = cls(n_bits=n_bits)
     options = dict(params)
@@ -95,31 +103,38 @@ def make_hasher(method, n_bits, seed, params, max_epochs=None):
         options["random_state"] = seed
     if max_epochs is not None and "max_epochs" in names:
         options["max_epochs"] = max_epochs
-    return hasher.set_params(**options)
+    hasher.set_params(**options)
+    if standardize:
+        return Pipeline([("scaler", StandardScaler()), ("hasher", hasher)])
+    return hasher
 
 
-def search_parameters(method, X_train, y_train, seed, n_samples, max_epochs):
+def search_parameters(method, X_train, y_train, seed, n_samples, max_epochs, standardize):
     """Grid search at 64 bits on a sample of the training split; returns (best params, scores)."""
-    grid = GRIDS[method]
+    prefix = "hasher__" if standardize else ""
+    grid = {prefix + name: values for name, values in GRIDS[method].items()}
     if not grid:
         return {}, {}
     rng = np.random.default_rng(seed)
     index = rng.choice(len(X_train), size=min(n_samples, len(X_train)), replace=False)
     n_bits = min(64, X_train.shape[1]) if method == "ITQ" else 64
     search = GridSearchCV(
-        make_hasher(method, n_bits, seed, {}, max_epochs),
+        make_hasher(method, n_bits, seed, {}, max_epochs, standardize),
         grid,
         scoring=map_scorer(),
         cv=KFold(n_splits=2, shuffle=True, random_state=seed),
         error_score="raise",
     ).fit(X_train[index], y_train[index])
+    def unprefixed(params):
+        return {name.removeprefix(prefix): value for name, value in params.items()}
+
     scores = {
-        json.dumps(p, sort_keys=True): float(s)
+        json.dumps(unprefixed(p), sort_keys=True): float(s)
         for p, s in zip(
             search.cv_results_["params"], search.cv_results_["mean_test_score"], strict=True
         )
     }
-    return search.best_params_, scores
+    return unprefixed(search.best_params_), scores
 
 
 def evaluate(hasher, X_db, y_db, X_query, y_query, k):
@@ -133,7 +148,7 @@ def evaluate(hasher, X_db, y_db, X_query, y_query, k):
         "p@k": precision_at_k(query_codes, db_codes, y_query, y_db, k=k),
         "fit_seconds": fit_seconds,
     }
-    history = getattr(hasher, "history_", None)
+    history = getattr(hasher[-1] if isinstance(hasher, Pipeline) else hasher, "history_", None)
     if history:
         result["epoch_seconds"] = float(np.median([h["time"] for h in history]))
         if DISTRIBUTION_TERM in history[0]:
@@ -141,7 +156,7 @@ def evaluate(hasher, X_db, y_db, X_query, y_query, k):
     return result, ap, (query_codes, db_codes)
 
 
-def run(datasets, bits, seeds, methods, quick, max_epochs, search):
+def run(datasets, bits, seeds, methods, quick, max_epochs, search, standardize):
     results = {"runs": [], "search": {}, "paired_tests": [], "pr_curves": []}
     for name in datasets:
         spec = DATASETS[name]
@@ -158,7 +173,7 @@ def run(datasets, bits, seeds, methods, quick, max_epochs, search):
             if search:
                 n_search = QUICK["search_samples"] if quick else 5_000
                 params, scores = search_parameters(
-                    method, X[db], y[db], seeds[0], n_search, max_epochs
+                    method, X[db], y[db], seeds[0], n_search, max_epochs, standardize
                 )
             chosen[method] = params
             results["search"].setdefault(name, {})[method] = {
@@ -173,7 +188,9 @@ def run(datasets, bits, seeds, methods, quick, max_epochs, search):
             query, db = query_database_split(y, **split, random_state=seed)
             for n_bits in bits:
                 for method in methods:
-                    hasher = make_hasher(method, n_bits, seed, chosen[method], max_epochs)
+                    hasher = make_hasher(
+                        method, n_bits, seed, chosen[method], max_epochs, standardize
+                    )
                     result, ap, codes = evaluate(hasher, X[db], y[db], X[query], y[query], k)
                     per_query.setdefault((method, n_bits), []).append(ap)
                     results["runs"].append(
@@ -261,9 +278,12 @@ def merge_results(parts):
                         f"{dataset} {method}; merge runs that share their search seed"
                     )
     metas = [part["meta"] for part in parts]
+    if len({m.get("standardize", False) for m in metas}) > 1:
+        raise ValueError("cannot merge runs with and without --standardize")
     merged["meta"] = {
         "precision_k": metas[0]["precision_k"],
         "quick": any(m.get("quick", False) for m in metas),
+        "standardize": metas[0].get("standardize", False),
         "date": max(m["date"] for m in metas),
         "machine": metas[0]["machine"],
         "command": [c for m in metas for c in np.atleast_1d(m["command"]).tolist()],
@@ -298,8 +318,11 @@ def plot_figures(results, out, datasets):
         curves = [c for c in results["pr_curves"] if c["dataset"] == d]
         if not curves:
             continue
-        fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
-        for ax, n_bits in zip(axes, (32, 64), strict=True):
+        lengths = sorted({c["n_bits"] for c in curves})
+        fig, axes = plt.subplots(
+            1, len(lengths), figsize=(5 * len(lengths), 4), sharey=True, squeeze=False
+        )
+        for ax, n_bits in zip(axes[0], lengths, strict=True):
             for c in (c for c in curves if c["n_bits"] == n_bits):
                 ax.plot(c["recall"], c["precision"], label=c["method"])
             ax.set(title=f"{d}, {n_bits} bits", xlabel="recall", ylabel="precision")
@@ -395,6 +418,11 @@ def write_report(results, out, datasets, bits, methods, figures):
         "Data:",
         "",
         *[f"- {d}: {DATASETS[d]['description']}" for d in datasets],
+        *(
+            ["- every method sees the data after a StandardScaler fitted on the database"]
+            if results["meta"].get("standardize", False)
+            else []
+        ),
         "",
         f"## Table 1: P@{results['meta']['precision_k']} (mean ± std over seeds; best in bold)",
         "",
@@ -456,6 +484,11 @@ def main(argv=None):
     )
     parser.add_argument("--no-search", action="store_true", help="use default parameters")
     parser.add_argument(
+        "--standardize",
+        action="store_true",
+        help="put a StandardScaler, fitted on the database, in front of every method",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="smoke test: 1,200 samples, 200 queries, 1 epoch, one seed",
@@ -505,10 +538,12 @@ def main(argv=None):
         args.quick,
         args.max_epochs,
         search=not args.no_search,
+        standardize=args.standardize,
     )
     results["meta"] = {
         "precision_k": PRECISION_K["quick" if args.quick else "full"],
         "quick": args.quick,
+        "standardize": args.standardize,
         "date": date,
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}, "

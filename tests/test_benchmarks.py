@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 from conftest import SHARED_DATA, require_shared
 
@@ -48,3 +49,21 @@ def test_paper_benchmark_quick_mode_writes_report(tmp_path, monkeypatch):
     assert merged_report.split("## Table 1")[1] == report.split("## Table 1")[1]
     with pytest.raises(ValueError, match="more than one results file"):
         main(["--from-json", str(parts[0]), str(parts[0]), "--out", str(merged_dir)])
+
+
+def test_paper_benchmark_standardize_searches_the_hasher_behind_a_scaler():
+    from sklearn.datasets import load_digits
+    from sklearn.pipeline import Pipeline
+
+    from benchmarks.paper import make_hasher, search_parameters
+
+    X, y = load_digits(return_X_y=True)
+    best, scores = search_parameters("ITQ", X, y, 0, 600, None, standardize=True)
+    assert set(best) == {"normalize"}
+    assert set(scores) == {'{"normalize": false}', '{"normalize": true}'}
+    pipe = make_hasher("ITQ", 16, 0, best, standardize=True)
+    assert isinstance(pipe, Pipeline) and pipe.named_steps["hasher"].normalize == best["normalize"]
+    codes = pipe.fit(X).transform(X)
+    scaled = (X - X.mean(0)) / np.where(X.std(0) > 0, X.std(0), 1)
+    plain = make_hasher("ITQ", 16, 0, best).fit(scaled).transform(scaled)
+    np.testing.assert_array_equal(codes, plain)

@@ -514,11 +514,13 @@ def main(argv=None):
     methods = list(args.methods)
     if "IDR-AE" in methods:  # the paper's ablation baseline comes with the autoencoders
         methods += [m for m in AUTOENCODERS if m not in methods]
+    command = "python -m benchmarks.paper " + " ".join(sys.argv[1:] if argv is None else argv)
     if args.from_json is not None:
         results = merge_results([json.loads(path.read_text()) for path in args.from_json])
         out = args.out or args.from_json[0].parent
         out.mkdir(parents=True, exist_ok=True)
         if [out / "results.json"] != args.from_json:
+            results["meta"]["command"].append(command)
             (out / "results.json").write_text(json.dumps(results, indent=1))
         datasets = list(dict.fromkeys(r["dataset"] for r in results["runs"]))
         bits = sorted({r["n_bits"] for r in results["runs"]})
@@ -548,7 +550,7 @@ def main(argv=None):
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}, "
         f"skhash {skhash.__version__}",
-        "command": "python -m benchmarks.paper " + " ".join(sys.argv[1:] if argv is None else argv),
+        "command": command,
     }
     figures = plot_figures(results, out, args.datasets)
     (out / "results.json").write_text(json.dumps(results, indent=1))

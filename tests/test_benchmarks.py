@@ -47,6 +47,8 @@ def test_paper_benchmark_quick_mode_writes_report(tmp_path, monkeypatch):
     main(["--from-json", *map(str, parts), "--out", str(merged_dir)])
     merged_report = (merged_dir / "report.md").read_text()
     assert merged_report.split("## Table 1")[1] == report.split("## Table 1")[1]
+    commands = json.loads((merged_dir / "results.json").read_text())["meta"]["command"]
+    assert commands[-1].startswith("python -m benchmarks.paper --from-json")
     with pytest.raises(ValueError, match="more than one results file"):
         main(["--from-json", str(parts[0]), str(parts[0]), "--out", str(merged_dir)])
 

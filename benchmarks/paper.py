@@ -558,7 +558,13 @@ def write_report(results, out, datasets, bits, methods, figures):
     ]
     for d, by_method in results["search"].items():
         for method, s in by_method.items():
-            lines.append(f"- {d} {method}: grid {s['grid']} -> {s['best']}")
+            edges = [
+                name
+                for name, values in s["grid"].items()
+                if len(values) > 2 and s["best"][name] in (values[0], values[-1])
+            ]
+            flag = f" (**{', '.join(edges)} on the edge of its grid**)" if edges else ""
+            lines.append(f"- {d} {method}: grid {s['grid']} -> {s['best']}{flag}")
     lines += ["", "## Figures", ""] + [f"![{f}]({f})" for f in figures]
     (out / "report.md").write_text("\n".join(lines) + "\n")
 

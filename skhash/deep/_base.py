@@ -11,6 +11,7 @@ from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._torch import resolve_device
 from ..base import BaseHasher
 from ._modules import ACTIVATIONS
 
@@ -25,24 +26,6 @@ OPTIMIZERS = {
 
 # Rows per forward pass in ``decision_function``: bounds the memory of inference only.
 _INFERENCE_BATCH = 4096
-
-
-def resolve_device(device):
-    """Turn ``"auto"`` (CUDA when available, else CPU) or a device name into a torch.device."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except RuntimeError as exc:
-        raise ValueError(
-            f"device={device!r} is not a torch device; use 'auto', 'cpu', 'cuda' or 'cuda:N'."
-        ) from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={device!r} but torch finds no CUDA device (torch.cuda.is_available() is "
-            f"False); use device='auto' or 'cpu'."
-        )
-    return resolved
 
 
 class BaseDeepHasher(BaseHasher):

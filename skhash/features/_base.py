@@ -14,6 +14,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from .._dask import is_dask_array, map_row_blocks
+from .._torch import resolve_device
 
 __all__ = ["BaseImageFeatures", "check_images", "import_torch", "load_weights"]
 
@@ -164,23 +165,6 @@ class BaseImageFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         "verbose": ["verbose"],
     }
 
-    def _resolve_device(self, torch):
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        try:
-            device = torch.device(self.device)
-        except (RuntimeError, ValueError) as exc:
-            raise ValueError(
-                f"device={self.device!r} is not a torch device; use 'auto', 'cpu', 'cuda' or "
-                f"'cuda:N'."
-            ) from exc
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(
-                f"device={self.device!r} asks for CUDA, which this PyTorch installation cannot "
-                f"use; use device='cpu' or 'auto'."
-            )
-        return device
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Validate the images and load the network; nothing is learned from ``X``.
@@ -199,7 +183,7 @@ class BaseImageFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         """
         torch = import_torch()
         check_images(X)
-        self.device_ = self._resolve_device(torch)
+        self.device_ = resolve_device(self.device)
         module = self._load_module(torch)
         self.module_ = module.to(self.device_).eval()
         self.n_features_out_ = self._n_features_by_layer[self.layer]

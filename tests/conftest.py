@@ -55,3 +55,32 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+def check_seeded_fit(estimator, X):
+    """Check that a deep hasher's ``random_state`` fixes its codes without touching the global
+    random states, that its codes are the signs of ``decision_function`` and that it pickles,
+    unfitted and fitted."""
+    import pickle
+
+    import torch
+
+    np.random.seed(123)  # noqa: NPY002 (the legacy global state is what users touch)
+    torch.manual_seed(123)
+    numpy_state = np.random.get_state()[1].copy()  # noqa: NPY002
+    torch_state = torch.get_rng_state().clone()
+    first = estimator.set_params(random_state=7).fit(X)
+    codes = first.transform(X)
+    values = first.decision_function(X)
+    np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)  # noqa: NPY002
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    second = pickle.loads(pickle.dumps(estimator)).fit(X)
+    np.testing.assert_array_equal(second.transform(X), codes)
+    np.testing.assert_array_equal(second.decision_function(X), values)
+    assert second.history_[-1]["loss"] == first.history_[-1]["loss"]
+    assert codes.dtype == np.uint8 and codes.shape == (len(X), estimator.n_bits)
+    np.testing.assert_array_equal(codes, (values > 0).astype(np.uint8))
+    restored = pickle.loads(pickle.dumps(first))
+    np.testing.assert_array_equal(restored.transform(X), codes)
+    other = estimator.set_params(random_state=8).fit(X)
+    assert not np.array_equal(other.decision_function(X), values)

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import check_seeded_fit
 
 torch = pytest.importorskip("torch")
 
@@ -57,22 +58,7 @@ def test_missing_torch_names_the_extra():
 
 @pytest.mark.parametrize("estimator", ALL, ids=IDS)
 def test_seed_gives_identical_codes_and_leaves_global_rng(estimator, X):
-    np.random.seed(123)  # noqa: NPY002 (the legacy global state is what users touch)
-    torch.manual_seed(123)
-    numpy_state = np.random.get_state()[1].copy()  # noqa: NPY002
-    torch_state = torch.get_rng_state().clone()
-    first = estimator.set_params(random_state=7).fit(X)
-    codes = first.transform(X)
-    values = first.decision_function(X)
-    np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)  # noqa: NPY002
-    assert torch.equal(torch.get_rng_state(), torch_state)
-    second = pickle.loads(pickle.dumps(estimator)).fit(X)
-    np.testing.assert_array_equal(second.transform(X), codes)
-    np.testing.assert_array_equal(second.decision_function(X), values)
-    assert codes.dtype == np.uint8 and codes.shape == (200, 6)
-    np.testing.assert_array_equal(codes, (values > 0).astype(np.uint8))
-    other = estimator.set_params(random_state=8).fit(X)
-    assert not np.array_equal(other.decision_function(X), values)
+    check_seeded_fit(estimator, X)
 
 
 @pytest.mark.parametrize("estimator", ALL, ids=IDS)

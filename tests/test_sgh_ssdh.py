@@ -1,10 +1,9 @@
 """SGHHasher (stochastic generative hashing) and SSDHHasher (semantic structure deep hashing)."""
 
-import pickle
 
 import numpy as np
 import pytest
-from conftest import load_shared
+from conftest import check_seeded_fit, load_shared
 
 torch = pytest.importorskip("torch")
 
@@ -39,24 +38,7 @@ def X():
 # ---------------------------------------------------------------------------- shared behaviour
 @pytest.mark.parametrize("estimator", ALL, ids=IDS)
 def test_seed_gives_identical_codes_and_leaves_global_rng(estimator, X):
-    np.random.seed(5)  # noqa: NPY002 (the legacy global state is what users touch)
-    torch.manual_seed(5)
-    numpy_state = np.random.get_state()[1].copy()  # noqa: NPY002
-    torch_state = torch.get_rng_state().clone()
-    first = estimator.set_params(random_state=3).fit(X)
-    values = first.decision_function(X)
-    np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)  # noqa: NPY002
-    assert torch.equal(torch.get_rng_state(), torch_state)
-    second = pickle.loads(pickle.dumps(estimator)).fit(X)
-    np.testing.assert_array_equal(second.decision_function(X), values)
-    assert second.history_[-1]["loss"] == first.history_[-1]["loss"]
-    codes = first.transform(X)
-    assert codes.dtype == np.uint8 and codes.shape == (200, 6)
-    np.testing.assert_array_equal(codes, (values > 0).astype(np.uint8))
-    restored = pickle.loads(pickle.dumps(first))
-    np.testing.assert_array_equal(restored.transform(X), codes)
-    other = estimator.set_params(random_state=4).fit(X)
-    assert not np.array_equal(other.decision_function(X), values)
+    check_seeded_fit(estimator, X)
 
 
 @pytest.mark.parametrize("estimator", ALL, ids=IDS)

@@ -318,6 +318,12 @@ def plot_figures(results, out, datasets):
     import matplotlib.pyplot as plt
 
     files = []
+
+    def save(fig, name):
+        fig.savefig(out / name, dpi=100, bbox_inches="tight")
+        plt.close(fig)
+        files.append(name)
+
     for d in datasets:
         curves = [c for c in results["pr_curves"] if c["dataset"] == d]
         if not curves:
@@ -331,10 +337,7 @@ def plot_figures(results, out, datasets):
                 ax.plot(c["recall"], c["precision"], label=c["method"])
             ax.set(title=f"{d}, {n_bits} bits", xlabel="recall", ylabel="precision")
             ax.legend()
-        path = out / f"fig2_pr_{d}.png"
-        fig.savefig(path, dpi=100, bbox_inches="tight")
-        plt.close(fig)
-        files.append(path.name)
+        save(fig, f"fig2_pr_{d}.png")
 
     timed = [r for r in results["runs"] if "epoch_seconds" in r]
     if timed:
@@ -354,10 +357,7 @@ def plot_figures(results, out, datasets):
         ax.bar(range(len(values)), values)
         ax.set_xticks(range(len(values)), labels, rotation=90, fontsize=7)
         ax.set_ylabel("seconds per epoch")
-        path = out / "fig3_epoch_time.png"
-        fig.savefig(path, dpi=100, bbox_inches="tight")
-        plt.close(fig)
-        files.append(path.name)
+        save(fig, "fig3_epoch_time.png")
 
     curves = [r for r in results["runs"] if "distribution_curve" in r]
     if curves:
@@ -375,10 +375,7 @@ def plot_figures(results, out, datasets):
             )
         ax.set(xlabel="epoch", ylabel="L_G (epoch mean)", yscale="symlog")
         ax.legend(fontsize=7)
-        path = out / "fig4_distribution_term.png"
-        fig.savefig(path, dpi=100, bbox_inches="tight")
-        plt.close(fig)
-        files.append(path.name)
+        save(fig, "fig4_distribution_term.png")
     return files
 
 

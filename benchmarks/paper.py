@@ -56,7 +56,6 @@ CLASS_NAMES = {
     "LP-AE": "LPAEHasher",
     "IDR-AE": "IDRAEHasher",
 }
-DEEP = {"SGH", "SSDH", "AE", "WGAN-AE", "LP-AE", "IDR-AE"}
 
 # Grid per method, searched at 64 bits on the training split (never on the queries). A best
 # value on the edge of its grid means the grid is too narrow: the report flags it.

@@ -97,3 +97,22 @@ def test_paper_comparison_on_the_papers_own_numbers():
     row = "| IDR-AE | 0.2692 / 0.2692 | 0.2747 / 0.2747 | 0.2961 / 0.2961 | 0.2084 / 0.2084 |"
     assert row in table
     assert "within 0.000 of the paper's" in table and "score +0.000 on average" in table
+
+
+def test_cross_dataset_report_on_sklearn_digits(tmp_path):
+    """python -m benchmarks.cross_dataset on the data set that ships with scikit-learn."""
+    import json
+
+    from benchmarks.cross_dataset import main
+
+    out = tmp_path / "rows.json"
+    rows = main(
+        ["--datasets", "sklearn_digits", "--bits", "32", "128", "--quick"] + ["--json", str(out)]
+    )
+    assert len(rows) == 6 and json.loads(out.read_text()) == rows
+    by = {(r["method"], r["n_bits"]): r["map"] for r in rows}
+    # ITQ cannot give 128 bits from 64 features: its cell is empty, the deep ones are not.
+    assert by["ITQHasher", 128] is None and by["IDRAEHasher", 128] > 0.1
+    assert all(0.1 < by[m, 32] <= 1 for m in ("ITQHasher", "IDRAEHasher", "AEHasher"))
+    merged = main(["--from-json", str(out), str(out)])
+    assert len(merged) == 12

@@ -5,7 +5,10 @@ from conftest import SHARED_DATA, require_shared
 from skhash.datasets import (
     PROTOCOLS,
     load_cifar10_features,
+    load_cifar10_retrieval,
     load_mnist,
+    load_olivetti_faces,
+    load_opencv_digits,
     query_database_split,
 )
 
@@ -63,3 +66,29 @@ def test_loaders_read_the_shared_data():
     assert np.bincount(y).tolist()[:2] == [5923 + 980, 6742 + 1135]
     X, y = load_cifar10_features(data_home=SHARED_DATA)
     assert X.shape == (10_000, 1280) and np.bincount(y).tolist() == [1000] * 10
+
+
+def test_cifar10_retrieval_is_the_paper_protocol():
+    require_shared("cifar10_train_efficientnet_lite0.npz", "cifar10_test_efficientnet_lite0.npz")
+    X_db, y_db, X_q, y_q = load_cifar10_retrieval(data_home=SHARED_DATA)
+    assert X_db.shape == (50_000, 1280) and X_q.shape == (10_000, 1280)
+    assert X_db.dtype == np.float32 and X_db.min() >= 0
+    assert np.bincount(y_db).tolist() == [5000] * 10 and np.bincount(y_q).tolist() == [1000] * 10
+    X_test, y_test = load_cifar10_features(data_home=SHARED_DATA)
+    np.testing.assert_array_equal(X_q, X_test)
+    np.testing.assert_array_equal(y_q, y_test)
+
+
+def test_cifar10_subset_is_checked():
+    with pytest.raises(ValueError, match="subset must be 'test' or 'train'"):
+        load_cifar10_features(subset="validation")
+
+
+def test_image_loaders_read_the_shared_data():
+    require_shared("opencv_digits.npz", "olivetti_faces.npz")
+    X, y = load_opencv_digits(data_home=SHARED_DATA)
+    assert X.shape == (5000, 400) and np.bincount(y).tolist() == [500] * 10
+    assert X.dtype == np.float32 and X.min() == 0 and X.max() == 1
+    X, y = load_olivetti_faces(data_home=SHARED_DATA)
+    assert X.shape == (400, 4096) and np.bincount(y).tolist() == [10] * 40
+    assert 0 <= X.min() and X.max() <= 1

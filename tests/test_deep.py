@@ -77,7 +77,12 @@ def test_history(estimator, X):
 
 def test_default_network(X):
     est = IDRAEHasher(n_bits=8, max_epochs=1, device="cpu", random_state=0).fit(X)
-    linear = [m for m in est.module_["encoder"] if isinstance(m, torch.nn.Linear)]
+    encoder = est.module_["encoder"]
+    assert (encoder.linear.in_features, encoder.linear.out_features) == (12, 8)
+    linear = [m for m in encoder.mlp if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linear] == [(12, 512), (512, 256), (256, 8)]
+    random = IDRAEHasher(n_bits=8, init="random", max_epochs=1, device="cpu").fit(X)
+    linear = [m for m in random.module_["encoder"] if isinstance(m, torch.nn.Linear)]
     assert [(m.in_features, m.out_features) for m in linear] == [(12, 512), (512, 256), (256, 8)]
     decoder = [m for m in est.module_["decoder"] if isinstance(m, torch.nn.Linear)]
     assert [(m.in_features, m.out_features) for m in decoder] == [(8, 256), (256, 512), (512, 12)]
@@ -92,7 +97,7 @@ def test_autoencoder_learns(X):
 
 def test_idr_balances_bits_better_than_ae(X):
     """On clustered data the bits of a plain AE are unbalanced; IDR-AE evens them out."""
-    params = {**TINY, "n_bits": 16, "max_epochs": 40, "random_state": 0}
+    params = {**TINY, "n_bits": 16, "max_epochs": 40, "init": "random", "random_state": 0}
     ae_codes = AEHasher(**params).fit(X).transform(X)
     idr = IDRAEHasher(**params, distribution_weight=3.0).fit(X)
     idr_codes = idr.transform(X)
@@ -239,3 +244,51 @@ def test_base_class_extension_points(X):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert est.transform(X).shape == (200, 4)
+
+
+@pytest.mark.parametrize("cls", [AEHasher, IDRAEHasher])
+@pytest.mark.parametrize("n_bits", [8, 16])
+def test_itq_start_gives_itq_codes(cls, n_bits, X):
+    """Before training moves it, the ITQ start reproduces ITQHasher's codes exactly (bits
+    beyond ITQ's limit of 12 features are random projections)."""
+    from skhash import ITQHasher
+
+    est = cls(n_bits=n_bits, max_epochs=1, lr=1e-12, device="cpu", random_state=0).fit(X)
+    # fit seeds torch from random_state; the ITQ seed is its first draw.
+    seed = int(np.random.RandomState(0).randint(np.iinfo(np.int32).max))
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        itq_seed = int(torch.randint(np.iinfo(np.int32).max, (1,)).item())
+    n_itq = min(n_bits, X.shape[1])
+    itq = ITQHasher(n_bits=n_itq, random_state=itq_seed).fit(X.astype(np.float32))
+    codes = est.transform(X)
+    np.testing.assert_array_equal(codes[:, :n_itq], itq.transform(X))
+    assert 0.2 < codes[:, n_itq:].mean() < 0.8 if n_bits > n_itq else True
+
+
+@pytest.mark.parametrize("scaling", ["none", "global", "feature"])
+def test_scaling_is_learned_in_fit(scaling, X):
+    est = IDRAEHasher(n_bits=8, scaling=scaling, max_epochs=1, device="cpu", random_state=0)
+    est.fit(X)
+    mean, scale = est.module_["input"].mean.numpy(), est.module_["input"].scale.numpy()
+    if scaling == "none":
+        np.testing.assert_array_equal(mean, 0)
+        np.testing.assert_array_equal(scale, 1)
+    else:
+        np.testing.assert_allclose(mean, X.mean(axis=0), rtol=1e-5, atol=1e-6)
+        expected = X.std(axis=0) if scaling == "feature" else np.sqrt(X.var(axis=0).mean())
+        np.testing.assert_allclose(scale, np.broadcast_to(expected, scale.shape), rtol=1e-4)
+        # The reconstruction is measured on the scaled input: scale 1 for "feature".
+        if scaling == "feature":
+            assert est.reconstruction_scale_ == pytest.approx(1.0, rel=1e-4)
+        # An affine change of units leaves the codes alone.
+        moved = IDRAEHasher(**est.get_params()).fit(X * 10 + 3)
+        agreement = (moved.transform(X * 10 + 3) == est.transform(X)).mean()
+        assert agreement > 0.98
+
+
+def test_scaling_leaves_constant_features_unscaled(X):
+    X = np.hstack([X, np.full((len(X), 1), 7.0)])
+    est = AEHasher(n_bits=4, scaling="feature", max_epochs=1, device="cpu").fit(X)
+    assert est.module_["input"].scale[-1] == 1 and est.module_["input"].mean[-1] == 7
+    assert np.isfinite(est.decision_function(X)).all()

@@ -1,6 +1,20 @@
 """Loaders of the benchmark data, and the query / database splits of the literature."""
 
-from ._loaders import load_cifar10_features, load_mnist
+from ._loaders import (
+    load_cifar10_features,
+    load_cifar10_retrieval,
+    load_mnist,
+    load_olivetti_faces,
+    load_opencv_digits,
+)
 from ._splits import PROTOCOLS, query_database_split
 
-__all__ = ["PROTOCOLS", "load_cifar10_features", "load_mnist", "query_database_split"]
+__all__ = [
+    "PROTOCOLS",
+    "load_cifar10_features",
+    "load_cifar10_retrieval",
+    "load_mnist",
+    "load_olivetti_faces",
+    "load_opencv_digits",
+    "query_database_split",
+]

@@ -1,11 +1,17 @@
-"""Loaders of the offline ``.npz`` data files (MNIST, CIFAR-10 EfficientNet-Lite0 features)."""
+"""Loaders of the offline ``.npz`` data files: MNIST, CIFAR-10 features, OpenCV digits, faces."""
 
 import os
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["load_cifar10_features", "load_mnist"]
+__all__ = [
+    "load_cifar10_features",
+    "load_cifar10_retrieval",
+    "load_mnist",
+    "load_olivetti_faces",
+    "load_opencv_digits",
+]
 
 
 def _data_file(name, data_home):
@@ -39,18 +45,83 @@ def load_mnist(data_home=None):
     return X.astype(np.float32) / 255.0, y
 
 
-def load_cifar10_features(data_home=None):
-    """EfficientNet-Lite0 features of the 10,000 CIFAR-10 test images (rows sorted by class).
+def load_cifar10_features(data_home=None, *, subset="test"):
+    """EfficientNet-Lite0 features of CIFAR-10 images (rows sorted by class).
 
     Parameters
     ----------
     data_home : str or path, default=None
-        Folder holding ``cifar10_test_efficientnet_lite0.npz``.
+        Folder holding ``cifar10_{test,train}_efficientnet_lite0.npz``.
+    subset : {"test", "train"}, default="test"
+        The 10,000 test images or the 50,000 training images.
 
     Returns
     -------
-    X : ndarray of shape (10000, 1280), float32
-    y : ndarray of shape (10000,), uint8
+    X : ndarray of shape (10000, 1280) or (50000, 1280), float32
+    y : ndarray of shape (n_samples,), uint8
     """
-    with np.load(_data_file("cifar10_test_efficientnet_lite0.npz", data_home)) as data:
+    if subset not in ("test", "train"):
+        raise ValueError(f"subset must be 'test' or 'train', got {subset!r}.")
+    with np.load(_data_file(f"cifar10_{subset}_efficientnet_lite0.npz", data_home)) as data:
         return data["features"].astype(np.float32), data["labels"]
+
+
+def load_cifar10_retrieval(data_home=None):
+    """The IDR-AE paper's CIFAR-10 protocol on EfficientNet-Lite0 features.
+
+    Queries are the 10,000 test images (1,000 per class); the database, which is also the
+    training set, is the 50,000 training images. Relevant means same class.
+
+    Parameters
+    ----------
+    data_home : str or path, default=None
+        Folder holding both CIFAR-10 feature files.
+
+    Returns
+    -------
+    X_db : ndarray of shape (50000, 1280), float32
+    y_db : ndarray of shape (50000,), uint8
+    X_query : ndarray of shape (10000, 1280), float32
+    y_query : ndarray of shape (10000,), uint8
+    """
+    X_db, y_db = load_cifar10_features(data_home, subset="train")
+    X_query, y_query = load_cifar10_features(data_home, subset="test")
+    return X_db, y_db, X_query, y_query
+
+
+def _load_images(name, data_home):
+    with np.load(_data_file(name, data_home)) as data:
+        images = data["images"]
+        return images.reshape(len(images), -1).astype(np.float32) / 255.0, data["labels"]
+
+
+def load_opencv_digits(data_home=None):
+    """OpenCV's 5,000 handwritten digits (20 x 20, 500 per class), pixels / 255.
+
+    Parameters
+    ----------
+    data_home : str or path, default=None
+        Folder holding ``opencv_digits.npz``.
+
+    Returns
+    -------
+    X : ndarray of shape (5000, 400), float32
+    y : ndarray of shape (5000,), uint8
+    """
+    return _load_images("opencv_digits.npz", data_home)
+
+
+def load_olivetti_faces(data_home=None):
+    """The 400 Olivetti faces (64 x 64, 40 people x 10 images), pixels / 255.
+
+    Parameters
+    ----------
+    data_home : str or path, default=None
+        Folder holding ``olivetti_faces.npz``.
+
+    Returns
+    -------
+    X : ndarray of shape (400, 4096), float32
+    y : ndarray of shape (400,), uint8, the person
+    """
+    return _load_images("olivetti_faces.npz", data_home)

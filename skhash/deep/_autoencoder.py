@@ -1,13 +1,16 @@
 """Autoencoder hashers: plain AE and its three distribution-matching variants."""
 
+import inspect
 import itertools
 import re
 import textwrap
 from numbers import Integral, Real
 
+import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ..linear import ITQHasher
 from ._base import BaseDeepHasher
 from ._losses import (
     assignment_wasserstein,
@@ -15,11 +18,23 @@ from ._losses import (
     independent_wasserstein,
     sample_bernoulli,
 )
-from ._modules import MLP, weight_clip_
+from ._modules import MLP, ResidualMLP, Standardize, weight_clip_
 
 __all__ = ["AEHasher", "IDRAEHasher", "LPAEHasher", "WGANAEHasher"]
 
 _SHARED_PARAMS_DOC = """
+    scaling : {"none", "global", "feature"}, default="none"
+        Preprocessing learned in ``fit`` and applied inside the hasher: ``"global"``
+        centres every feature and divides all of them by one overall standard deviation,
+        ``"feature"`` standardises each feature (as ``StandardScaler``; it amplifies
+        near-constant pixels, which cost 0.12 mAP on MNIST).
+    init : {"itq", "random"}, default=<init>
+        ``"itq"`` starts the encoder at :class:`~skhash.ITQHasher`'s solution: a linear
+        path initialised to ITQ's projections (fitted on the training rows, seeded from
+        ``random_state``) plus the MLP, whose last layer starts at zero, so the first
+        codes are ITQ's and training refines them. ``"random"``: the usual random MLP.
+        Bits beyond ITQ's limit ``min(n_samples, n_features)`` start as random
+        projections.
     hidden_layer_sizes : tuple of int, default=(512, 256)
         Widths of the encoder's hidden layers; the decoder mirrors them. On MNIST this
         ReLU MLP beat both one hidden layer of 256 and the released code's
@@ -27,8 +42,9 @@ _SHARED_PARAMS_DOC = """
     activation : {"relu", "leaky_relu", "tanh", "elu", "gelu"}, default="relu"
         Activation of the hidden layers (``"leaky_relu"`` has slope 0.2, as in the
         released IDR-AE code).
-    batch_size : int, default=128
-        Minibatch size.
+    batch_size : int, default=<batch_size>
+        Minibatch size. A larger batch gives a better per-bit Wasserstein estimate (512
+        won on CIFAR-10 features).
     max_epochs : int, default=20
         Number of passes over the training data.
     lr : float, default=1e-3
@@ -77,8 +93,11 @@ def _doc(cls):
     def shared(doc):
         return textwrap.indent(textwrap.dedent(doc).strip("\n"), indent).lstrip(" ")
 
+    defaults = {name: param.default for name, param in inspect.signature(cls).parameters.items()}
+    params = _SHARED_PARAMS_DOC.replace("<init>", f'"{defaults["init"]}"')
+    params = params.replace("<batch_size>", str(defaults["batch_size"]))
     cls.__doc__ = template.format(
-        shared_params=shared(_SHARED_PARAMS_DOC), shared_attrs=shared(_SHARED_ATTRS_DOC)
+        shared_params=shared(params), shared_attrs=shared(_SHARED_ATTRS_DOC)
     )
     return cls
 
@@ -92,19 +111,72 @@ class _AutoencoderHasher(BaseDeepHasher):
 
     distribution_weight = 0.0
 
+    _parameter_constraints: dict = {
+        **BaseDeepHasher._parameter_constraints,
+        "scaling": [StrOptions({"none", "global", "feature"})],
+        "init": [StrOptions({"itq", "random"})],
+    }
+
+    # Logit scale of the ITQ start: sigmoid(3 z) for a unit-variance projection z puts
+    # most outputs near 0 or 1 without saturating the gradient.
+    _init_logit_scale = 3.0
+
     def _on_fit_start(self, X):
-        scale = float(X.var(dim=0, correction=0).mean()) if X.shape[0] > 1 else 0.0
-        self.reconstruction_scale_ = scale if scale > 0 else 1.0
+        if self.scaling == "feature":
+            mean = X.mean(dim=0)
+            scale = X.std(dim=0, correction=0)
+            # Constant features: centred to 0, left unscaled.
+            scale = torch.where(scale > 1e-6 * scale.max().clamp_min(1e-30), scale, 1.0)
+        elif self.scaling == "global":
+            mean = X.mean(dim=0)
+            total = float(X.var(dim=0, correction=0).mean().sqrt())
+            scale = torch.full((X.shape[1],), total if total > 0 else 1.0)
+        else:
+            mean = torch.zeros(X.shape[1])
+            scale = torch.ones(X.shape[1])
+        self._input_map = Standardize(mean, scale)
+        X = self._input_map(X)
+        self._encoder_start = self._itq_projection(X) if self.init == "itq" else None
+        variance = float(X.var(dim=0, correction=0).mean()) if X.shape[0] > 1 else 0.0
+        self.reconstruction_scale_ = variance if variance > 0 else 1.0
+
+    def _itq_projection(self, X):
+        """Weight and bias mapping (standardised) ``X`` to ITQ's projections as logits.
+
+        Bits beyond ITQ's limit ``min(n_samples, n_features)`` start as Gaussian random
+        projections of the centred data (LSH), so every ``n_bits`` has a start.
+        """
+        X = X.numpy().astype(np.float64)
+        seed = int(torch.randint(np.iinfo(np.int32).max, (1,)).item())
+        n_itq = min(self.n_bits, *X.shape)
+        itq = ITQHasher(n_bits=n_itq, random_state=seed).fit(X)
+        weight = itq.components_.T @ itq.rotation_
+        if n_itq < self.n_bits:
+            rng = np.random.default_rng(seed)
+            weight = np.hstack([weight, rng.standard_normal((X.shape[1], self.n_bits - n_itq))])
+        std = ((X - itq.mean_) @ weight).std(axis=0)
+        weight = weight * (self._init_logit_scale / np.where(std > 0, std, 1.0))
+        return (
+            torch.tensor(np.ascontiguousarray(weight.T), dtype=torch.float32),
+            torch.tensor(-itq.mean_ @ weight, dtype=torch.float32),
+        )
 
     def _build_modules(self, n_features):
         hidden = self._hidden_layer_sizes()
-        return {
-            "encoder": MLP(n_features, hidden, self.n_bits, self.activation),
-            "decoder": MLP(self.n_bits, hidden[::-1], n_features, self.activation),
-        }
+        start = self.__dict__.pop("_encoder_start", None)
+        if start is None:
+            encoder = MLP(n_features, hidden, self.n_bits, self.activation)
+        else:
+            encoder = ResidualMLP(*start, hidden, self.activation)
+        decoder = MLP(self.n_bits, hidden[::-1], n_features, self.activation)
+        return {"input": self._input_map, "encoder": encoder, "decoder": decoder}
+
+    def _encode(self, X_batch):
+        return self.module_["encoder"](self.module_["input"](X_batch))
 
     def _reconstruct(self, X_batch):
         """Return ``b`` and the scaled mean squared reconstruction error of the batch."""
+        X_batch = self.module_["input"](X_batch)
         b = torch.sigmoid(self.module_["encoder"](X_batch))
         error = (self.module_["decoder"](b) - X_batch).square().mean()
         return b, error / self.reconstruction_scale_
@@ -164,9 +236,11 @@ class AEHasher(_AutoencoderHasher):
         self,
         n_bits=64,
         *,
+        scaling="none",
+        init="itq",
         hidden_layer_sizes=(512, 256),
         activation="relu",
-        batch_size=128,
+        batch_size=512,
         max_epochs=20,
         lr=1e-3,
         optimizer="adam",
@@ -175,6 +249,8 @@ class AEHasher(_AutoencoderHasher):
         verbose=False,
     ):
         self.n_bits = n_bits
+        self.scaling = scaling
+        self.init = init
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.batch_size = batch_size
@@ -268,7 +344,7 @@ class IDRAEHasher(_AutoencoderHasher):
     """
 
     _parameter_constraints: dict = {
-        **BaseDeepHasher._parameter_constraints,
+        **_AutoencoderHasher._parameter_constraints,
         **_PRIOR_CONSTRAINTS,
         "distance": [StrOptions({"w1", "squared"})],
         "schedule": [StrOptions({"joint", "alternating"})],
@@ -284,9 +360,11 @@ class IDRAEHasher(_AutoencoderHasher):
         distance="w1",
         schedule="joint",
         n_reconstruction_steps=5,
+        scaling="none",
+        init="itq",
         hidden_layer_sizes=(512, 256),
         activation="relu",
-        batch_size=128,
+        batch_size=512,
         max_epochs=20,
         lr=1e-3,
         optimizer="adam",
@@ -300,6 +378,8 @@ class IDRAEHasher(_AutoencoderHasher):
         self.distance = distance
         self.schedule = schedule
         self.n_reconstruction_steps = n_reconstruction_steps
+        self.scaling = scaling
+        self.init = init
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.batch_size = batch_size
@@ -329,7 +409,7 @@ class IDRAEHasher(_AutoencoderHasher):
                 "distribution": distribution,
             }
         # Encoder only: the decoder's gradients stay None, so Adam leaves it alone.
-        b = torch.sigmoid(self.module_["encoder"](X_batch))
+        b = torch.sigmoid(self._encode(X_batch))
         distribution = self._distribution_loss(b)
         (self.distribution_weight * distribution).backward()
         optimizer.step()
@@ -378,7 +458,7 @@ class LPAEHasher(_AutoencoderHasher):
     """
 
     _parameter_constraints: dict = {
-        **BaseDeepHasher._parameter_constraints,
+        **_AutoencoderHasher._parameter_constraints,
         **_PRIOR_CONSTRAINTS,
     }
 
@@ -388,6 +468,8 @@ class LPAEHasher(_AutoencoderHasher):
         *,
         distribution_weight=1.0,
         prior_p=0.5,
+        scaling="none",
+        init="random",
         hidden_layer_sizes=(512, 256),
         activation="relu",
         batch_size=128,
@@ -401,6 +483,8 @@ class LPAEHasher(_AutoencoderHasher):
         self.n_bits = n_bits
         self.distribution_weight = distribution_weight
         self.prior_p = prior_p
+        self.scaling = scaling
+        self.init = init
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.batch_size = batch_size
@@ -466,7 +550,7 @@ class WGANAEHasher(_AutoencoderHasher):
     """
 
     _parameter_constraints: dict = {
-        **BaseDeepHasher._parameter_constraints,
+        **_AutoencoderHasher._parameter_constraints,
         **_PRIOR_CONSTRAINTS,
         "lipschitz": [StrOptions({"clip", "gp"})],
         "n_critic": [Interval(Integral, 1, None, closed="left")],
@@ -486,6 +570,8 @@ class WGANAEHasher(_AutoencoderHasher):
         clip_value=0.01,
         gp_weight=10.0,
         critic_hidden_layer_sizes=(256,),
+        scaling="none",
+        init="random",
         hidden_layer_sizes=(512, 256),
         activation="relu",
         batch_size=128,
@@ -504,6 +590,8 @@ class WGANAEHasher(_AutoencoderHasher):
         self.clip_value = clip_value
         self.gp_weight = gp_weight
         self.critic_hidden_layer_sizes = critic_hidden_layer_sizes
+        self.scaling = scaling
+        self.init = init
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.batch_size = batch_size

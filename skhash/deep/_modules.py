@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-__all__ = ["ACTIVATIONS", "MLP"]
+__all__ = ["ACTIVATIONS", "MLP", "ResidualMLP", "Standardize"]
 
 ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -47,3 +47,50 @@ def weight_clip_(module, clip_value):
     with torch.no_grad():
         for param in module.parameters():
             param.clamp_(-clip_value, clip_value)
+
+
+class Standardize(nn.Module):
+    """Fixed affine map ``(x - mean) / scale`` with the statistics as buffers (they pickle)."""
+
+    def __init__(self, mean, scale):
+        super().__init__()
+        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
+        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
+
+    def forward(self, x):
+        return (x - self.mean) / self.scale
+
+
+class ResidualMLP(nn.Module):
+    """``linear(x) + mlp(x)``: a linear map started at a given projection, plus an MLP that
+    starts at zero (its last layer is zero-initialised), so training starts exactly at the
+    linear solution and the network learns a correction to it.
+
+    Parameters
+    ----------
+    weight : Tensor of shape (n_out, n_in)
+        Initial weight of the linear path.
+    bias : Tensor of shape (n_out,)
+        Initial bias of the linear path.
+    hidden_layer_sizes : sequence of int
+        Hidden widths of the MLP correction (empty: the linear path alone).
+    activation : str
+        A key of :data:`ACTIVATIONS`.
+    """
+
+    def __init__(self, weight, bias, hidden_layer_sizes, activation="relu"):
+        super().__init__()
+        n_out, n_in = weight.shape
+        self.linear = nn.Linear(n_in, n_out)
+        with torch.no_grad():
+            self.linear.weight.copy_(torch.as_tensor(weight))
+            self.linear.bias.copy_(torch.as_tensor(bias))
+        self.mlp = None
+        if len(hidden_layer_sizes):
+            self.mlp = MLP(n_in, hidden_layer_sizes, n_out, activation)
+            nn.init.zeros_(self.mlp[-1].weight)
+            nn.init.zeros_(self.mlp[-1].bias)
+
+    def forward(self, x):
+        out = self.linear(x)
+        return out if self.mlp is None else out + self.mlp(x)

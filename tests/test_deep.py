@@ -292,3 +292,15 @@ def test_scaling_leaves_constant_features_unscaled(X):
     est = AEHasher(n_bits=4, scaling="feature", max_epochs=1, device="cpu").fit(X)
     assert est.module_["input"].scale[-1] == 1 and est.module_["input"].mean[-1] == 7
     assert np.isfinite(est.decision_function(X)).all()
+
+
+def test_auto_epochs_aim_at_a_fixed_number_of_steps(X):
+    from skhash.deep._base import AUTO_STEPS
+
+    est = AEHasher(n_bits=4, hidden_layer_sizes=(8,), batch_size=64, device="cpu").fit(X)
+    # 200 rows at batch 64: 4 steps an epoch, so 100 epochs make the 400 steps.
+    assert AUTO_STEPS == 400 and est.max_epochs == "auto"
+    assert est.n_epochs_ == est.n_iter_ == len(est.history_) == 100
+    est.set_params(batch_size=512)
+    assert [est._n_epochs(n) for n in (50_000, 60_000, 320, 10**7)] == [5, 4, 400, 1]
+    assert IDRAEHasher(max_epochs=7)._n_epochs(10**6) == 7

@@ -45,8 +45,11 @@ _SHARED_PARAMS_DOC = """
     batch_size : int, default=<batch_size>
         Minibatch size. A larger batch gives a better per-bit Wasserstein estimate (512
         won on CIFAR-10 features).
-    max_epochs : int, default=20
-        Number of passes over the training data.
+    max_epochs : int or "auto", default=<max_epochs>
+        Number of passes over the training data. ``"auto"``: as many as make 400
+        optimiser steps (5 epochs of 50,000 rows at batch 512, 400 of 320 rows). Training
+        on from ITQ's start for longer lowered the codes' mAP on CIFAR-10 features
+        (0.322 after 4 epochs, 0.294 after 20).
     lr : float, default=1e-3
         Learning rate.
     optimizer : {"adam", "adamw", "sgd", "rmsprop"}, default="adam"
@@ -78,6 +81,8 @@ _SHARED_ATTRS_DOC = """
         ``history_[i]["loss"]`` per epoch.
     n_iter_ : int
         Number of epochs completed.
+    n_epochs_ : int
+        Number of epochs planned (``max_epochs``, resolved when it is ``"auto"``).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -96,6 +101,10 @@ def _doc(cls):
     defaults = {name: param.default for name, param in inspect.signature(cls).parameters.items()}
     params = _SHARED_PARAMS_DOC.replace("<init>", f'"{defaults["init"]}"')
     params = params.replace("<batch_size>", str(defaults["batch_size"]))
+    max_epochs = defaults["max_epochs"]
+    params = params.replace(
+        "<max_epochs>", f'"{max_epochs}"' if max_epochs == "auto" else str(max_epochs)
+    )
     cls.__doc__ = template.format(
         shared_params=shared(params), shared_attrs=shared(_SHARED_ATTRS_DOC)
     )
@@ -241,7 +250,7 @@ class AEHasher(_AutoencoderHasher):
         hidden_layer_sizes=(512, 256),
         activation="relu",
         batch_size=512,
-        max_epochs=20,
+        max_epochs="auto",
         lr=1e-3,
         optimizer="adam",
         device="auto",
@@ -365,7 +374,7 @@ class IDRAEHasher(_AutoencoderHasher):
         hidden_layer_sizes=(512, 256),
         activation="relu",
         batch_size=512,
-        max_epochs=20,
+        max_epochs="auto",
         lr=1e-3,
         optimizer="adam",
         device="auto",

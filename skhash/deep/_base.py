@@ -27,6 +27,9 @@ OPTIMIZERS = {
 # Rows per forward pass in ``decision_function``: bounds the memory of inference only.
 _INFERENCE_BATCH = 4096
 
+#: Optimiser steps that ``max_epochs="auto"`` aims for (see ``BaseDeepHasher.n_epochs``).
+AUTO_STEPS = 400
+
 
 class BaseDeepHasher(BaseHasher):
     """Base class of the torch hashers: one training loop, methods supply modules and losses.
@@ -73,7 +76,7 @@ class BaseDeepHasher(BaseHasher):
         "hidden_layer_sizes": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(OPTIMIZERS))],
         "device": [str],
@@ -157,6 +160,14 @@ class BaseDeepHasher(BaseHasher):
         self.module_.eval()
         return self
 
+    def _n_epochs(self, n_samples):
+        """Epochs to run: ``max_epochs``, or for ``"auto"`` the fewest whole epochs that make
+        :data:`AUTO_STEPS` optimiser steps (at least one epoch)."""
+        if self.max_epochs != "auto":
+            return self.max_epochs
+        steps_per_epoch = math.ceil(n_samples / self.batch_size)
+        return max(1, math.ceil(AUTO_STEPS / steps_per_epoch))
+
     def _train(self, X_cpu, shuffle_generator):
         n_samples = X_cpu.shape[0]
         # Move the whole set once when it fits comfortably, else one minibatch at a time.
@@ -165,7 +176,8 @@ class BaseDeepHasher(BaseHasher):
         self.history_ = []
         self.loss_curve_ = []
         self.n_iter_ = 0
-        epochs = range(self.max_epochs)
+        self.n_epochs_ = self._n_epochs(n_samples)
+        epochs = range(self.n_epochs_)
         progress = None
         if self.verbose:
             from tqdm.auto import tqdm
@@ -205,7 +217,7 @@ class BaseDeepHasher(BaseHasher):
         except KeyboardInterrupt:
             warnings.warn(
                 f"{type(self).__name__}.fit interrupted after {self.n_iter_} complete epoch(s) "
-                f"of {self.max_epochs}; keeping the partly trained model.",
+                f"of {self.n_epochs_}; keeping the partly trained model.",
                 UserWarning,
             )
         finally:

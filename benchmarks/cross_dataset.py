@@ -39,6 +39,7 @@ from skhash.datasets import (
 from skhash.metrics import mean_average_precision
 
 METHODS = ("ITQHasher", "IDRAEHasher", "AEHasher")
+SHORT_NAMES = {"ITQHasher": "ITQ", "IDRAEHasher": "IDR-AE", "AEHasher": "AE"}
 QUICK_SAMPLES = 600
 
 
@@ -121,7 +122,7 @@ def table(rows):
                     cells.append(f"{value:.3f} ({value / itq:.2f}x)")
                 else:
                     cells.append(f"{value:.3f}")
-            lines.append(f"| {d} | {m.removesuffix('Hasher')} | " + " | ".join(cells) + " |")
+            lines.append(f"| {d} | {SHORT_NAMES[m]} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

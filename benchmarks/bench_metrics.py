@@ -25,8 +25,11 @@ from skhash.metrics import mean_average_precision
 
 
 def load_codes(n_bits):
-    root = Path(os.environ.get("SKHASH_DATA", Path(__file__).resolve().parents[1] / ".."
-                               / "shared" / "data"))
+    root = Path(
+        os.environ.get(
+            "SKHASH_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+        )
+    )
     if (root / "mnist_train.npz").exists():
         from skhash import ITQHasher
 
@@ -34,14 +37,18 @@ def load_codes(n_bits):
         X_db = train["images"].reshape(60000, -1) / 255.0
         X_q = test["images"].reshape(10000, -1) / 255.0
         hasher = ITQHasher(n_bits=n_bits, random_state=0).fit(X_db)
-        return ("MNIST ITQ", hasher.transform(X_q), hasher.transform(X_db), test["labels"],
-                train["labels"])
+        return (
+            "MNIST ITQ",
+            hasher.transform(X_q),
+            hasher.transform(X_db),
+            test["labels"],
+            train["labels"],
+        )
     rng = np.random.default_rng(0)
     centers = rng.integers(0, 2, (10, n_bits), dtype=np.uint8)
     y_q, y_db = rng.integers(0, 10, 10000), rng.integers(0, 10, 60000)
     noise = lambda n: (rng.random((n, n_bits)) < 0.3).astype(np.uint8)  # noqa: E731
-    return ("synthetic", centers[y_q] ^ noise(10000), centers[y_db] ^ noise(60000), y_q,
-            y_db)
+    return ("synthetic", centers[y_q] ^ noise(10000), centers[y_db] ^ noise(60000), y_q, y_db)
 
 
 def dense_map(q, db, y_q, y_db, at, kind):
@@ -51,7 +58,7 @@ def dense_map(q, db, y_q, y_db, at, kind):
     order = np.argsort(dist, axis=1, kind=kind)
     results = {}
     for R in at:
-        ranked = (y_db[order[:, :R]] == y_q[:, None])
+        ranked = y_db[order[:, :R]] == y_q[:, None]
         hits = np.cumsum(ranked, axis=1)
         precision = np.where(ranked, hits / np.arange(1, ranked.shape[1] + 1), 0).sum(axis=1)
         found = ranked.sum(axis=1)
@@ -67,8 +74,10 @@ def main():
     args = parser.parse_args()
     name, q, db, y_q, y_db = load_codes(args.bits)
     n_q, n_db = len(q), len(db)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-          f"numpy {np.__version__}; skhash n_jobs={args.n_jobs}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+        f"numpy {np.__version__}; skhash n_jobs={args.n_jobs}"
+    )
     print(f"codes: {name}, {args.bits} bits, {n_q} queries x {n_db} database")
 
     s = args.slice
@@ -84,18 +93,19 @@ def main():
     for R, at in [(n_db, None), (1000, 1000)]:
         ours = mean_average_precision(q[:s], db, y_q[:s], y_db, at=at)
         assert abs(ours - exact[R]) < 1e-9, (ours, exact[R])
-    print(f"dense evaluation on {s} queries (first run): {t_dense * 1e3:.2f} ms/query "
-          f"(mAP@all {dense[n_db]:.4f}, mAP@1000 {dense[1000]:.4f} with quicksort ties; "
-          f"float64 matrix + argsort for all {n_q} queries: "
-          f"{n_q * n_db * 16 / 2**30:.1f} GiB)")
+    print(
+        f"dense evaluation on {s} queries (first run): {t_dense * 1e3:.2f} ms/query "
+        f"(mAP@all {dense[n_db]:.4f}, mAP@1000 {dense[1000]:.4f} with quicksort ties; "
+        f"float64 matrix + argsort for all {n_q} queries: "
+        f"{n_q * n_db * 16 / 2**30:.1f} GiB)"
+    )
 
     rows = []
     for at in [None, 1000]:
         for ties in ["stable", "expected"]:
             tracemalloc.start()
             start = time.perf_counter()
-            value = mean_average_precision(q, db, y_q, y_db, at=at, ties=ties,
-                                           n_jobs=args.n_jobs)
+            value = mean_average_precision(q, db, y_q, y_db, at=at, ties=ties, n_jobs=args.n_jobs)
             elapsed = time.perf_counter() - start
             peak = tracemalloc.get_traced_memory()[1] / 2**20
             tracemalloc.stop()
@@ -103,11 +113,15 @@ def main():
             rows.append((label, ties, elapsed, peak, value))
     t_dense = min(t_dense, time_dense()[0])
     print(f"dense evaluation, best of two runs: {t_dense * 1e3:.2f} ms/query")
-    print(f"{'metric':>10} {'ties':>9} {'total s':>8} {'ms/query':>9} {'speed-up':>9} "
-          f"{'peak MiB':>9} {'value':>7}")
+    print(
+        f"{'metric':>10} {'ties':>9} {'total s':>8} {'ms/query':>9} {'speed-up':>9} "
+        f"{'peak MiB':>9} {'value':>7}"
+    )
     for label, ties, elapsed, peak, value in rows:
-        print(f"{label:>10} {ties:>9} {elapsed:8.2f} {elapsed / n_q * 1e3:9.3f} "
-              f"{t_dense / (elapsed / n_q):9.1f} {peak:9.0f} {value:7.4f}")
+        print(
+            f"{label:>10} {ties:>9} {elapsed:8.2f} {elapsed / n_q * 1e3:9.3f} "
+            f"{t_dense / (elapsed / n_q):9.1f} {peak:9.0f} {value:7.4f}"
+        )
 
 
 if __name__ == "__main__":

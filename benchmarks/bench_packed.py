@@ -39,8 +39,10 @@ def main():
     parser.add_argument("--n-query", type=int, default=100)
     parser.add_argument("--working-memory", type=float, default=64, help="MiB")
     args = parser.parse_args()
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"{args.n_db} codes of 64 bits, {args.n_query} queries, k=10")
+    print(
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"{args.n_db} codes of 64 bits, {args.n_query} queries, k=10"
+    )
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "db.npy")
@@ -66,9 +68,12 @@ def main():
         reference = runs["in memory, numpy"][2][1][1]
         for name, (_, peak, (elapsed, (_, ind))) in runs.items():
             np.testing.assert_array_equal(ind, reference)
-            print(f"{name:20s} search x{elapsed / base:5.2f} of numpy ({elapsed:.3f} s); "
-                  f"fit + search peak allocations {peak / 2**20:6.1f} MiB")
+            print(
+                f"{name:20s} search x{elapsed / base:5.2f} of numpy ({elapsed:.3f} s); "
+                f"fit + search peak allocations {peak / 2**20:6.1f} MiB"
+            )
         print("(faiss's own memory is invisible to tracemalloc.)")
+
 
 if __name__ == "__main__":
     main()

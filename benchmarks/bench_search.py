@@ -45,12 +45,18 @@ def main():
 
     n_threads = os.cpu_count() if args.n_jobs == -1 else args.n_jobs
     faiss.omp_set_num_threads(n_threads)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-          f"threads: {n_threads}; faiss {faiss.__version__}, numpy {np.__version__}")
-    print(f"database {args.n_db:,} random codes, {args.n_queries} queries, best of "
-          f"{args.repeats}; ratio = raw faiss time / skhash time (>= 1 is faster)")
-    print(f"{'bits':>5} {'query':>10} {'faiss s':>8} {'numpy s':>8} {'numpy/faiss':>11} "
-          f"{'skhash-faiss s':>14} {'ratio':>6}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+        f"threads: {n_threads}; faiss {faiss.__version__}, numpy {np.__version__}"
+    )
+    print(
+        f"database {args.n_db:,} random codes, {args.n_queries} queries, best of "
+        f"{args.repeats}; ratio = raw faiss time / skhash time (>= 1 is faster)"
+    )
+    print(
+        f"{'bits':>5} {'query':>10} {'faiss s':>8} {'numpy s':>8} {'numpy/faiss':>11} "
+        f"{'skhash-faiss s':>14} {'ratio':>6}"
+    )
     rng = np.random.default_rng(0)
     for n_bits in args.bits:
         db = rng.integers(0, 2, (args.n_db, n_bits), dtype=np.uint8)
@@ -67,28 +73,37 @@ def main():
         tasks = [(f"k={k}", k) for k in args.k] + [(f"r={radius}", None)]
         for label, k in tasks:
             if k is not None:
-                (t_raw, t_np, t_fs), outs = interleaved_best_times(args.repeats, [
-                    (index.search, packed_queries, k),
-                    (ours["numpy"].kneighbors, queries, k),
-                    (ours["faiss"].kneighbors, queries, k),
-                ])
+                (t_raw, t_np, t_fs), outs = interleaved_best_times(
+                    args.repeats,
+                    [
+                        (index.search, packed_queries, k),
+                        (ours["numpy"].kneighbors, queries, k),
+                        (ours["faiss"].kneighbors, queries, k),
+                    ],
+                )
                 (raw_dist, _), (np_dist, np_ind), (fs_dist, fs_ind) = outs
                 np.testing.assert_array_equal(np_ind, fs_ind)
                 np.testing.assert_array_equal(np_dist, fs_dist)
                 np.testing.assert_array_equal(np_dist, raw_dist)
             else:
                 # faiss's radius is exclusive: r + 1 returns distances <= r
-                (t_raw, t_np, t_fs), outs = interleaved_best_times(args.repeats, [
-                    (index.range_search, packed_queries, radius + 1),
-                    (ours["numpy"].radius_neighbors, queries, radius),
-                    (ours["faiss"].radius_neighbors, queries, radius),
-                ])
+                (t_raw, t_np, t_fs), outs = interleaved_best_times(
+                    args.repeats,
+                    [
+                        (index.range_search, packed_queries, radius + 1),
+                        (ours["numpy"].radius_neighbors, queries, radius),
+                        (ours["faiss"].radius_neighbors, queries, radius),
+                    ],
+                )
                 (_, _, raw_ind), (np_dist, np_ind), (fs_dist, fs_ind) = outs
                 for a, b in zip(np_ind, fs_ind, strict=True):
                     np.testing.assert_array_equal(a, b)
                 assert sum(map(len, np_ind)) == len(raw_ind)
-            print(f"{n_bits:>5} {label:>10} {t_raw:8.3f} {t_np:8.3f} {t_raw / t_np:11.2f} "
-                  f"{t_fs:14.3f} {t_raw / t_fs:6.2f}", flush=True)
+            print(
+                f"{n_bits:>5} {label:>10} {t_raw:8.3f} {t_np:8.3f} {t_raw / t_np:11.2f} "
+                f"{t_fs:14.3f} {t_raw / t_fs:6.2f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -4,8 +4,8 @@ Tables 1 (P@1000) and 2 (mAP@all) for all eight methods at several code lengths,
 (a new model seed each, and a new query/database split where the protocol draws one), a
 paired t-test of IDR-AE against every baseline over per-query average precisions,
 hyper-parameters chosen by grid search with skhash's own scorers on the training split only,
-and Figures 2 (precision-recall curves
-of the autoencoders), 3 (seconds per epoch) and 4 (the distribution term L_G during training).
+and Figures 2 (precision-recall curves of the autoencoders), 3 (seconds per epoch) and 4 (the
+distribution term L_G during training).
 
     python -m benchmarks.paper                       # the full run (hours on 2 CPU cores)
     python -m benchmarks.paper --quick               # smoke test: small subset, one seed

@@ -90,9 +90,7 @@ def check_codes(codes, *, n_bits=None, name="codes"):
             f"Codes in {{-1, +1}} convert with (codes > 0).astype(np.uint8)."
         )
     if n_bits is not None and codes.shape[1] != n_bits:
-        raise ValueError(
-            f"{name} has {codes.shape[1]} bits per row but {n_bits} were expected."
-        )
+        raise ValueError(f"{name} has {codes.shape[1]} bits per row but {n_bits} were expected.")
     return np.ascontiguousarray(codes, dtype=np.uint8)
 
 
@@ -158,9 +156,7 @@ def check_packed(packed, *, n_bits, name="packed"):
         raise ValueError(f"n_bits must be a positive integer, got {n_bits!r}.")
     packed = np.asarray(packed)
     if packed.ndim != 2:
-        raise ValueError(
-            f"{name} must be a 2-D array of packed codes, got shape {packed.shape}."
-        )
+        raise ValueError(f"{name} must be a 2-D array of packed codes, got shape {packed.shape}.")
     if packed.dtype != np.uint8:
         raise ValueError(
             f"{name} must have dtype uint8 (bytes made by pack_codes), got {packed.dtype}."
@@ -228,8 +224,7 @@ def hamming_block(query_words, db_words, out=None):
             continue
         acc, cnt = total[:, :width], count[:, :width]
         for word in range(n_words):
-            np.bitwise_xor(query_words[:, word, None], db_columns[word, None, start:stop],
-                           out=buf)
+            np.bitwise_xor(query_words[:, word, None], db_columns[word, None, start:stop], out=buf)
             if word == 0:
                 np.bitwise_count(buf, out=acc, casting="unsafe")
             else:
@@ -299,8 +294,10 @@ def hamming_distances(codes_a, codes_b=None):
            [3]], dtype=uint8)
     """
     codes_a = check_codes(codes_a, name="codes_a")
-    codes_b = codes_a if codes_b is None else check_codes(
-        codes_b, n_bits=codes_a.shape[1], name="codes_b"
+    codes_b = (
+        codes_a
+        if codes_b is None
+        else check_codes(codes_b, n_bits=codes_a.shape[1], name="codes_b")
     )
     words_a = codes_to_words(codes_a)
     words_b = codes_to_words(codes_b)

@@ -49,7 +49,7 @@ def to_faiss_index(codes):
         codes = PackedCodes.from_codes(codes, bitorder="little")
     index = faiss.IndexBinaryFlat(8 * codes.packed.shape[1])
     for start in range(0, len(codes), _ROWS_PER_ADD):
-        block = codes.packed[start:start + _ROWS_PER_ADD]
+        block = codes.packed[start : start + _ROWS_PER_ADD]
         if codes.bitorder != "little":
             block = pack_codes(codes.unpack(start, start + _ROWS_PER_ADD), "little")
         index.add(np.ascontiguousarray(block))

@@ -147,12 +147,15 @@ def save_codes(path, codes, *, bitorder="little"):
     if isinstance(codes, PackedCodes):
         step = max(1, 2**26 // n_bytes)
         for start in range(0, len(codes), step):
-            target[start:start + step] = codes.packed[start:start + step]
+            target[start : start + step] = codes.packed[start : start + step]
     elif is_dask_array(codes):
         import dask.array as da
 
         packed = codes.map_blocks(
-            _pack_block, bitorder, chunks=(codes.chunks[0], (n_bytes,)), dtype=np.uint8,
+            _pack_block,
+            bitorder,
+            chunks=(codes.chunks[0], (n_bytes,)),
+            dtype=np.uint8,
             meta=np.empty((0, n_bytes), dtype=np.uint8),
         )
         da.store(packed.rechunk({1: -1}), target, lock=False)
@@ -172,8 +175,9 @@ class _RowWriter:
         self.filename, self.offset, self.shape = filename, offset, shape
 
     def __setitem__(self, key, value):
-        out = np.memmap(self.filename, dtype=np.uint8, mode="r+", offset=self.offset,
-                        shape=self.shape)
+        out = np.memmap(
+            self.filename, dtype=np.uint8, mode="r+", offset=self.offset, shape=self.shape
+        )
         out[key] = value
         out.flush()
 
@@ -208,8 +212,13 @@ def load_codes(path, mmap_mode=None):
     n_bits, bitorder = int(match.group(1)), match.group(2)
     n_bytes = -(-n_bits // 8)
     if isinstance(data, np.memmap):
-        packed = np.memmap(os.fspath(path), dtype=np.uint8, mode=mmap_mode, offset=data.offset,
-                           shape=(len(data), n_bytes))
+        packed = np.memmap(
+            os.fspath(path),
+            dtype=np.uint8,
+            mode=mmap_mode,
+            offset=data.offset,
+            shape=(len(data), n_bytes),
+        )
     else:
         packed = np.ascontiguousarray(data[names[0]]).reshape(len(data), n_bytes)
     return PackedCodes(packed, n_bits, bitorder)

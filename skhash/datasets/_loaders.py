@@ -39,10 +39,8 @@ def load_mnist(data_home=None):
     X : ndarray of shape (70000, 784), float32
     y : ndarray of shape (70000,), uint8
     """
-    parts = [np.load(_data_file(f"mnist_{split}.npz", data_home)) for split in ("train", "test")]
-    X = np.concatenate([p["images"].reshape(len(p["images"]), -1) for p in parts])
-    y = np.concatenate([p["labels"] for p in parts])
-    return X.astype(np.float32) / 255.0, y
+    parts = [_load_images(f"mnist_{split}.npz", data_home) for split in ("train", "test")]
+    return np.concatenate([X for X, _ in parts]), np.concatenate([y for _, y in parts])
 
 
 def load_cifar10_features(data_home=None, *, subset="test"):

@@ -98,13 +98,13 @@ def _doc(cls):
     def shared(doc):
         return textwrap.indent(textwrap.dedent(doc).strip("\n"), indent).lstrip(" ")
 
-    defaults = {name: param.default for name, param in inspect.signature(cls).parameters.items()}
-    params = _SHARED_PARAMS_DOC.replace("<init>", f'"{defaults["init"]}"')
-    params = params.replace("<batch_size>", str(defaults["batch_size"]))
-    max_epochs = defaults["max_epochs"]
-    params = params.replace(
-        "<max_epochs>", f'"{max_epochs}"' if max_epochs == "auto" else str(max_epochs)
-    )
+    # The defaults that differ between the autoencoders, as the signature has them.
+    params = _SHARED_PARAMS_DOC
+    for name in ("init", "batch_size", "max_epochs"):
+        default = inspect.signature(cls).parameters[name].default
+        params = params.replace(
+            f"<{name}>", f'"{default}"' if isinstance(default, str) else str(default)
+        )
     cls.__doc__ = template.format(
         shared_params=shared(params), shared_attrs=shared(_SHARED_ATTRS_DOC)
     )

@@ -27,7 +27,7 @@ OPTIMIZERS = {
 # Rows per forward pass in ``decision_function``: bounds the memory of inference only.
 _INFERENCE_BATCH = 4096
 
-#: Optimiser steps that ``max_epochs="auto"`` aims for (see ``BaseDeepHasher.n_epochs``).
+#: Optimiser steps that ``max_epochs="auto"`` aims for (see ``BaseDeepHasher._n_epochs``).
 AUTO_STEPS = 400
 
 

@@ -205,8 +205,9 @@ class BaseImageFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         """
         check_is_fitted(self)
         if is_dask_array(X):
-            return map_row_blocks(self.transform, X, n_columns=self.n_features_out_,
-                                  dtype=np.float32)
+            return map_row_blocks(
+                self.transform, X, n_columns=self.n_features_out_, dtype=np.float32
+            )
         torch = import_torch()
         X, layout = check_images(X)
         from tqdm.auto import tqdm

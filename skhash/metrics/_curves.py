@@ -1,6 +1,5 @@
 """Precision-recall curves of Hamming ranking: by rank cut-off and by Hamming radius."""
 
-
 import numpy as np
 
 from ._ranking import RankingProblem, relevant_in_top, stable_top
@@ -15,8 +14,11 @@ def _check_ranks(ranks, n_candidates):
         return np.unique(np.round(ranks).astype(np.intp))
     ranks = np.asarray(ranks)
     if (
-        ranks.ndim != 1 or ranks.size == 0 or not np.issubdtype(ranks.dtype, np.integer)
-        or ranks.min() < 1 or ranks.max() > n_candidates
+        ranks.ndim != 1
+        or ranks.size == 0
+        or not np.issubdtype(ranks.dtype, np.integer)
+        or ranks.min() < 1
+        or ranks.max() > n_candidates
     ):
         raise ValueError(
             f"ranks must be a 1-D array of integers between 1 and the {n_candidates} "
@@ -25,8 +27,9 @@ def _check_ranks(ranks, n_candidates):
     return np.unique(ranks).astype(np.intp)
 
 
-def precision_recall_curve(query_codes, db_codes, y_query, y_db, *, ranks=None,
-                           ties="stable", n_jobs=None):
+def precision_recall_curve(
+    query_codes, db_codes, y_query, y_db, *, ranks=None, ties="stable", n_jobs=None
+):
     """Mean precision and recall of the top ``k`` items, for a range of cut-offs ``k``.
 
     Parameters
@@ -82,8 +85,9 @@ def precision_recall_curve(query_codes, db_codes, y_query, y_db, *, ranks=None,
     return precision, recall, ranks
 
 
-def hamming_radius_pr_curve(query_codes, db_codes, y_query, y_db, *, average="macro",
-                            no_retrieved="skip", n_jobs=None):
+def hamming_radius_pr_curve(
+    query_codes, db_codes, y_query, y_db, *, average="macro", no_retrieved="skip", n_jobs=None
+):
     """Precision and recall of hash lookup: everything within Hamming radius ``r``.
 
     The curve of hash-lookup evaluation (e.g. DeepHash-pytorch's ``pr_curve`` and the

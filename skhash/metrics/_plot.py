@@ -64,8 +64,19 @@ class RetrievalPRDisplay:
         self.name = name
 
     @classmethod
-    def from_codes(cls, query_codes, db_codes, y_query, y_db, *, kind="rank", name=None,
-                   ax=None, plot=True, **kwargs):
+    def from_codes(
+        cls,
+        query_codes,
+        db_codes,
+        y_query,
+        y_db,
+        *,
+        kind="rank",
+        name=None,
+        ax=None,
+        plot=True,
+        **kwargs,
+    ):
         """Compute the curve from codes and labels, and plot it when ``plot``.
 
         Parameters

@@ -30,8 +30,7 @@ def _check_labels(y, n_samples, name):
     y = np.asarray(y)
     if y.ndim not in (1, 2):
         raise ValueError(
-            f"{name} must be 1-D class labels or a 2-D 0/1 indicator matrix, got shape "
-            f"{y.shape}."
+            f"{name} must be 1-D class labels or a 2-D 0/1 indicator matrix, got shape {y.shape}."
         )
     if y.shape[0] != n_samples:
         raise ValueError(
@@ -70,8 +69,7 @@ class Relevance:
         if self.multilabel:
             if y_query.shape[1] != y_db.shape[1]:
                 raise ValueError(
-                    f"y_query has {y_query.shape[1]} label columns but y_db has "
-                    f"{y_db.shape[1]}."
+                    f"y_query has {y_query.shape[1]} label columns but y_db has {y_db.shape[1]}."
                 )
             both = np.vstack([y_query, y_db]).astype(bool).astype(np.uint8)
             words = packed_to_words(np.packbits(both, axis=1, bitorder="little"))
@@ -108,8 +106,7 @@ class RankingProblem:
     query itself goes to an extra bucket ``n_bits + 1`` that is never retrieved.
     """
 
-    def __init__(self, query_codes, db_codes, y_query=None, y_db=None, *, labels=True,
-                 n_jobs=None):
+    def __init__(self, query_codes, db_codes, y_query=None, y_db=None, *, labels=True, n_jobs=None):
         self.n_jobs = n_jobs
         query_codes = check_codes(query_codes, name="query_codes")
         self.exclude_self = db_codes is None
@@ -131,9 +128,7 @@ class RankingProblem:
         self.n_buckets = self.n_bits + 1 + self.exclude_self
         self.query_words = codes_to_words(query_codes)
         self.db_words = codes_to_words(db_codes)
-        self.relevance = (
-            Relevance(y_query, y_db, self.n_query, self.n_db) if labels else None
-        )
+        self.relevance = Relevance(y_query, y_db, self.n_query, self.n_db) if labels else None
 
     def distances(self, start, stop):
         dist = hamming_block(self.query_words[start:stop], self.db_words)
@@ -156,9 +151,7 @@ class RankingProblem:
 
     def block_bounds(self, bytes_per_pair=_BYTES_PER_PAIR):
         n_threads = effective_n_jobs(self.n_jobs)
-        step = rows_per_block(
-            self.n_db, max(_MAX_BLOCK_BYTES // n_threads, 1), bytes_per_pair
-        )
+        step = rows_per_block(self.n_db, max(_MAX_BLOCK_BYTES // n_threads, 1), bytes_per_pair)
         step = max(1, min(step, -(-self.n_query // n_threads)))
         return [(s, min(s + step, self.n_query)) for s in range(0, self.n_query, step)]
 

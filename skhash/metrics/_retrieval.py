@@ -48,9 +48,7 @@ def _resolve_options(preset, **options):
     elif isinstance(preset, str) and preset in MAP_PRESETS:
         base = MAP_PRESETS[preset]
     else:
-        raise ValueError(
-            f"preset must be None or one of {sorted(MAP_PRESETS)}, got {preset!r}."
-        )
+        raise ValueError(f"preset must be None or one of {sorted(MAP_PRESETS)}, got {preset!r}.")
     resolved = {}
     for name, value in options.items():
         value = base[name] if value is None else value
@@ -188,7 +186,7 @@ def _expected_numerators(hist, hist_rel, R, normalize, H):
         valid = x <= np.minimum(m, r)[:, None]
         x = np.where(valid, x, low[:, None])
         n_, r_, m_ = n[:, None], r[:, None], m[:, None]
-        log_pmf = (_log_comb(r_, x) + _log_comb(n_ - r_, m_ - x) - _log_comb(n_, m_))
+        log_pmf = _log_comb(r_, x) + _log_comb(n_ - r_, m_ - x) - _log_comb(n_, m_)
         pmf = np.where(valid, np.exp(log_pmf), 0.0)
         slope = np.where(m_ > 1, (x - 1) / np.maximum(m_ - 1, 1), 0.0)
         start = starts[idx, bucket[idx]][:, None]
@@ -316,8 +314,7 @@ def _check_ties(ties):
         raise ValueError(f"ties must be one of {_CHOICES['ties']}, got {ties!r}.")
 
 
-def precision_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable",
-                   n_jobs=None):
+def precision_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable", n_jobs=None):
     """Mean precision of the ``k`` nearest database items (P@k).
 
     Parameters
@@ -364,8 +361,9 @@ def _check_k(k, problem):
     return int(k)
 
 
-def recall_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable",
-                no_relevant="zero", n_jobs=None):
+def recall_at_k(
+    query_codes, db_codes, y_query, y_db, *, k=100, ties="stable", no_relevant="zero", n_jobs=None
+):
     """Mean recall of the ``k`` nearest database items (share of relevant items retrieved).
 
     Parameters
@@ -404,8 +402,9 @@ def recall_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable",
     return _mean(recall, total > 0 if no_relevant == "skip" else slice(None))
 
 
-def precision_within_radius(query_codes, db_codes, y_query, y_db, *, radius=2,
-                            no_retrieved="zero", n_jobs=None):
+def precision_within_radius(
+    query_codes, db_codes, y_query, y_db, *, radius=2, no_retrieved="zero", n_jobs=None
+):
     """Mean precision of the database items within Hamming distance ``radius`` (inclusive).
 
     Parameters

@@ -94,8 +94,9 @@ def make_retrieval_scorer(metric, **kwargs):
     """
     if isinstance(metric, str):
         if metric not in _METRICS:
-            raise ValueError(f"metric must be one of {sorted(_METRICS)} or a callable, "
-                             f"got {metric!r}.")
+            raise ValueError(
+                f"metric must be one of {sorted(_METRICS)} or a callable, got {metric!r}."
+            )
         metric = _METRICS[metric]
     elif not callable(metric):
         raise TypeError(f"metric must be a string or a callable, got {type(metric).__name__}.")

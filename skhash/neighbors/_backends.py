@@ -32,9 +32,7 @@ class NumpySearch:
         self.n_jobs = n_jobs
 
     def _blocks(self, n_query):
-        step = rows_per_block(
-            len(self.words), _SEARCH_BLOCK_BYTES, _SEARCH_BYTES_PER_PAIR
-        )
+        step = rows_per_block(len(self.words), _SEARCH_BLOCK_BYTES, _SEARCH_BYTES_PER_PAIR)
         n_threads = effective_n_jobs(self.n_jobs)
         # Enough blocks to keep every thread busy.
         step = max(1, min(step, -(-n_query // n_threads)))
@@ -190,7 +188,7 @@ class TorchSearch:
         queries = torch.from_numpy(pack_codes(codes, bitorder="little")).to(self.device)
         dists, inds = [], []
         for qs in range(0, len(queries), self.query_step):
-            q = queries[qs:qs + self.query_step]
+            q = queries[qs : qs + self.query_step]
             best = None
             for start in range(0, self.n_db, self._DB_STEP):
                 stop = min(start + self._DB_STEP, self.n_db)
@@ -211,24 +209,28 @@ class TorchSearch:
         queries = torch.from_numpy(pack_codes(codes, bitorder="little")).to(self.device)
         parts = []
         for qs in range(0, len(queries), self.query_step):
-            q = queries[qs:qs + self.query_step]
+            q = queries[qs : qs + self.query_step]
             for start in range(0, self.n_db, self._DB_STEP):
                 stop = min(start + self._DB_STEP, self.n_db)
                 dist = self._distances(q, start, stop)
                 rows, cols = torch.nonzero(dist <= radius, as_tuple=True)
-                parts.append((
-                    rows.cpu().numpy() + qs,
-                    dist[rows, cols].cpu().numpy().astype(distance_dtype(-(-self.n_bits // 64))),
-                    cols.cpu().numpy() + start,
-                ))
+                parts.append(
+                    (
+                        rows.cpu().numpy() + qs,
+                        dist[rows, cols]
+                        .cpu()
+                        .numpy()
+                        .astype(distance_dtype(-(-self.n_bits // 64))),
+                        cols.cpu().numpy() + start,
+                    )
+                )
         return _concat_csr(parts, len(queries))
 
     def __getstate__(self):
         return {"n_bits": self.n_bits, "packed": self.packed, "device": str(self.device)}
 
     def __setstate__(self, state):
-        codes = np.unpackbits(state["packed"], axis=1, count=state["n_bits"],
-                              bitorder="little")
+        codes = np.unpackbits(state["packed"], axis=1, count=state["n_bits"], bitorder="little")
         try:
             self.__init__(codes, device=state["device"])
         except (RuntimeError, AssertionError):  # saved on CUDA, loaded without it

@@ -89,8 +89,10 @@ class PackedSearch:
         self._run(search, query_blocks, db_blocks)
         if not query_blocks:
             return np.empty((0, k), dtype=dtype), np.empty((0, k), dtype=np.intp)
-        return (np.vstack([best[qs][0] for qs, _ in query_blocks]),
-                np.vstack([best[qs][1] for qs, _ in query_blocks]))
+        return (
+            np.vstack([best[qs][0] for qs, _ in query_blocks]),
+            np.vstack([best[qs][1] for qs, _ in query_blocks]),
+        )
 
     def radius_neighbors(self, codes, radius):
         qwords = self._query_words(codes)

@@ -357,8 +357,7 @@ class HammingRetriever(BaseEstimator):
         indptr = np.arange(0, n_rows * k + 1, k)
         return csr_matrix((data, ind.ravel(), indptr), shape=(n_rows, self.n_samples_fit_))
 
-    def radius_neighbors_graph(self, X=None, radius=None, mode="connectivity",
-                               sort_results=False):
+    def radius_neighbors_graph(self, X=None, radius=None, mode="connectivity", sort_results=False):
         """Sparse graph of the neighbours within ``radius`` (CSR, one row per query).
 
         Parameters
@@ -379,9 +378,7 @@ class HammingRetriever(BaseEstimator):
         _check_mode(mode)
         indptr, dist, ind = self._radius_csr(X, radius, sort_results)
         data = np.ones(len(ind)) if mode == "connectivity" else dist.astype(np.float64)
-        return csr_matrix(
-            (data, ind, indptr), shape=(len(indptr) - 1, self.n_samples_fit_)
-        )
+        return csr_matrix((data, ind, indptr), shape=(len(indptr) - 1, self.n_samples_fit_))
 
     def score(self, X, y, sample_weight=None):
         """Mean average precision of the queries ``X`` against the fitted database.
@@ -412,9 +409,7 @@ class HammingRetriever(BaseEstimator):
             raise ValueError(
                 "HammingRetriever was fitted without labels: call fit(X, y) to use score."
             )
-        return mean_average_precision(
-            self._queries(X), self._database_codes(), y, self.labels_
-        )
+        return mean_average_precision(self._queries(X), self._database_codes(), y, self.labels_)
 
     def _dask_kneighbors(self, X, k, return_distance):
         """Lazy ``kneighbors`` of a dask array: one search per chunk of queries."""
@@ -473,7 +468,7 @@ def _drop_self(dist, ind):
 def _split(values, indptr):
     out = np.empty(len(indptr) - 1, dtype=object)
     for i in range(len(out)):
-        out[i] = values[indptr[i]:indptr[i + 1]]
+        out[i] = values[indptr[i] : indptr[i + 1]]
     return out
 
 

@@ -26,16 +26,22 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
+# Public subpackages, imported on first attribute access (``skhash.features`` ...).
+_SUBPACKAGES = ("datasets", "deep", "features", "linear", "metrics", "neighbors", "utils")
 
+
+def __getattr__(name):
+    import importlib
+
+    if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"skhash.{name}")
     raise AttributeError(f"module 'skhash' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBPACKAGES))
 
 
 __all__ = [

@@ -59,7 +59,7 @@ def check_codes(codes, *, n_bits=None, name="codes"):
     ------
     ValueError
         If the array is not 2-D, not of an integer or boolean dtype, holds values other
-        than 0 and 1, or has the wrong number of columns.
+        than 0 and 1, has no column (0-bit codes) or the wrong number of columns.
 
     Examples
     --------
@@ -88,6 +88,10 @@ def check_codes(codes, *, n_bits=None, name="codes"):
         raise ValueError(
             f"{name} must hold only 0 and 1, found values in [{codes.min()}, {codes.max()}]. "
             f"Codes in {{-1, +1}} convert with (codes > 0).astype(np.uint8)."
+        )
+    if codes.shape[1] == 0:
+        raise ValueError(
+            f"{name} has 0 bits per row (shape {codes.shape}): codes need at least one bit."
         )
     if n_bits is not None and codes.shape[1] != n_bits:
         raise ValueError(f"{name} has {codes.shape[1]} bits per row but {n_bits} were expected.")

@@ -103,7 +103,9 @@ def save_codes(path, codes, *, bitorder="little"):
     Parameters
     ----------
     path : str or path-like
-        Destination file (conventionally ``*.npy``).
+        Destination ``.npy`` file; ``".npy"`` is appended to a name without an
+        extension, as :func:`numpy.save` does. A ``.npz`` name is refused (the file is
+        not a zip archive).
     codes : array-like of shape (n_samples, n_bits), dask array or PackedCodes
         0/1 codes. A dask array (e.g. ``hasher.transform(dask_X)``) is computed chunk by
         chunk and each chunk written into the file, so codes larger than memory can be
@@ -112,18 +114,32 @@ def save_codes(path, codes, *, bitorder="little"):
         Bit order of the packed bytes: ``"little"`` is faiss's, ``"big"``
         :func:`numpy.packbits`'s and PostgreSQL's.
 
+    Returns
+    -------
+    path : str
+        The file written.
+
     Examples
     --------
     >>> import numpy as np, tempfile, os
     >>> from skhash import load_codes, save_codes
     >>> codes = np.array([[1, 0, 1], [0, 1, 1]], dtype=np.uint8)
     >>> path = os.path.join(tempfile.mkdtemp(), "codes.npy")
-    >>> save_codes(path, codes)
+    >>> save_codes(path, codes) == path
+    True
     >>> load_codes(path, mmap_mode="r").unpack()
     array([[1, 0, 1],
            [0, 1, 1]], dtype=uint8)
     """
     bitorder = check_bitorder(bitorder)
+    path = os.fspath(path)
+    root, extension = os.path.splitext(path)
+    if extension.lower() == ".npz":
+        raise ValueError(
+            f"path={path!r}: a code file is a .npy file, not a .npz archive; use {root}.npy."
+        )
+    if not extension:
+        path += ".npy"
     if isinstance(codes, PackedCodes):
         bitorder, n_bits = codes.bitorder, codes.n_bits
     elif is_dask_array(codes):
@@ -138,12 +154,10 @@ def save_codes(path, codes, *, bitorder="little"):
         n_bits = codes.shape[1]
     n_bytes = -(-n_bits // 8)
     dtype = np.dtype([(f"skhash:n_bits={n_bits}:bitorder={bitorder}", np.uint8, (n_bytes,))])
-    out = np.lib.format.open_memmap(
-        os.fspath(path), mode="w+", dtype=dtype, shape=(int(codes.shape[0]),)
-    )
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=(int(codes.shape[0]),))
     offset = out.offset
     del out
-    target = _RowWriter(os.fspath(path), offset, (int(codes.shape[0]), n_bytes))
+    target = _RowWriter(path, offset, (int(codes.shape[0]), n_bytes))
     if isinstance(codes, PackedCodes):
         step = max(1, 2**26 // n_bytes)
         for start in range(0, len(codes), step):
@@ -161,6 +175,7 @@ def save_codes(path, codes, *, bitorder="little"):
         da.store(packed.rechunk({1: -1}), target, lock=False)
     else:
         target[:] = pack_codes(codes, bitorder)
+    return path
 
 
 def _pack_block(block, bitorder):
@@ -200,20 +215,34 @@ def load_codes(path, mmap_mode=None):
         Packed codes with their ``n_bits`` and ``bitorder``; ``codes.unpack()`` gives the
         0/1 array.
     """
-    data = np.load(os.fspath(path), mmap_mode=mmap_mode, allow_pickle=False)
-    names = data.dtype.names or ()
+    filename = os.fspath(path)
+    not_ours = f"{filename!r} is not a code file written by skhash.save_codes"
+    try:
+        data = np.load(filename, mmap_mode=mmap_mode, allow_pickle=False)
+    except (ValueError, EOFError, OSError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise ValueError(
+            f"{not_ours}: it is empty, truncated or not a .npy file ({type(exc).__name__})."
+        ) from None
+    names = getattr(data.dtype, "names", None) or ()
     match = _FIELD.match(names[0]) if len(names) == 1 else None
     if match is None or data.ndim != 1:
         raise ValueError(
-            f"{os.fspath(path)!r} is not a code file written by skhash.save_codes (its dtype "
-            f"is {data.dtype}). Wrap a plain array of packed bytes with "
-            f"PackedCodes(packed, n_bits, bitorder) instead."
+            f"{not_ours} (its dtype is {data.dtype}). Wrap a plain array of packed bytes "
+            f"with PackedCodes(packed, n_bits, bitorder) instead."
         )
     n_bits, bitorder = int(match.group(1)), match.group(2)
     n_bytes = -(-n_bits // 8)
+    row_bytes = data.dtype.itemsize
+    if n_bits < 1 or row_bytes != n_bytes:
+        raise ValueError(
+            f"{not_ours}, or it is damaged: its header says n_bits={n_bits}, which needs "
+            f"{n_bytes} byte(s) per row, but its rows hold {row_bytes}."
+        )
     if isinstance(data, np.memmap):
         packed = np.memmap(
-            os.fspath(path),
+            filename,
             dtype=np.uint8,
             mode=mmap_mode,
             offset=data.offset,

@@ -8,17 +8,14 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._dask import fit_sample, is_dask_array, map_row_blocks
+from .utils import NoBoolIntegersMixin
 
 __all__ = ["BaseHasher"]
 
 
-def _pca_solver(X):
-    """Exact PCA solver for ``X``: the covariance eigendecomposition when samples outnumber
-    features (much faster than a full SVD and just as exact), a full SVD otherwise."""
-    return "covariance_eigh" if X.shape[0] >= X.shape[1] else "full"
-
-
-class BaseHasher(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class BaseHasher(
+    NoBoolIntegersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     """Base class for hashers: estimators that map feature vectors to binary codes.
 
     A subclass implements ``fit`` (learning every threshold, mean and projection) and

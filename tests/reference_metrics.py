@@ -28,8 +28,9 @@ def reference_ranking(query_codes, db_codes, y_query, y_db):
     return np.take_along_axis(_relevance(y_query, y_db), order, axis=1)
 
 
-def reference_average_precisions(query_codes, db_codes, y_query, y_db, at=None,
-                                 normalize="retrieved"):
+def reference_average_precisions(
+    query_codes, db_codes, y_query, y_db, at=None, normalize="retrieved"
+):
     ranked = reference_ranking(query_codes, db_codes, y_query, y_db)
     total = ranked.sum(axis=1)
     R = ranked.shape[1] if at is None else min(at, ranked.shape[1])

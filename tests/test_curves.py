@@ -33,8 +33,7 @@ def test_rank_curve_matches_reference(multilabel):
 
 def test_rank_curve_expected_ties_matches_precision_at_k():
     q, db, yq, ydb = random_problem(1, n_query=20, n_db=100, n_bits=5)
-    precision, _, ranks = precision_recall_curve(q, db, yq, ydb, ranks=[1, 5, 50],
-                                                 ties="expected")
+    precision, _, ranks = precision_recall_curve(q, db, yq, ydb, ranks=[1, 5, 50], ties="expected")
     for p, k in zip(precision, ranks, strict=True):
         assert p == pytest.approx(precision_at_k(q, db, yq, ydb, k=int(k), ties="expected"))
     with pytest.raises(ValueError, match="ranks must be a 1-D array of integers"):

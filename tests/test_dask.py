@@ -79,8 +79,7 @@ def test_fit_on_dask_array_raises_by_default_and_says_what_to_do(data):
 def test_fit_on_dask_array_samples_rows_when_configured(data):
     X, _ = data
     dX = da.from_array(X, chunks=100)
-    with skhash.config_context(dask_fit="sample", dask_fit_n_samples=200,
-                               dask_fit_random_state=3):
+    with skhash.config_context(dask_fit="sample", dask_fit_n_samples=200, dask_fit_random_state=3):
         fitted = LSHHasher(n_bits=8, random_state=0).fit(dX)
     assert skhash.get_config()["dask_fit"] == "raise"
     rows = np.sort(np.random.default_rng(3).choice(500, size=200, replace=False))
@@ -101,8 +100,9 @@ def test_set_config_validates():
         skhash.set_config(dask_fit_n_samples=1)
 
 
-@pytest.mark.parametrize("hasher", ["passthrough", LSHHasher(n_bits=24, random_state=0)],
-                         ids=["codes", "hasher"])
+@pytest.mark.parametrize(
+    "hasher", ["passthrough", LSHHasher(n_bits=24, random_state=0)], ids=["codes", "hasher"]
+)
 def test_retriever_answers_dask_queries_lazily(hasher, data):
     X, Q = data
     if hasher == "passthrough":
@@ -134,14 +134,14 @@ def test_retriever_answers_dask_queries_lazily(hasher, data):
 def test_dask_codes_saved_chunk_by_chunk_and_searched_from_the_file(tmp_path, data):
     X, Q = data
     hasher = ITQHasher(n_bits=16, random_state=0).fit(X)
-    save_codes(tmp_path / "db.npy", hasher.transform(da.from_array(X, chunks=64)),
-               bitorder="big")
+    save_codes(tmp_path / "db.npy", hasher.transform(da.from_array(X, chunks=64)), bitorder="big")
     db = load_codes(tmp_path / "db.npy", mmap_mode="r")
     np.testing.assert_array_equal(db.unpack(), hasher.transform(X))
     retriever = HammingRetriever(n_neighbors=5).fit(db)
     in_memory = HammingRetriever(hasher, n_neighbors=5).fit(X)
-    ind = retriever.kneighbors(hasher.transform(da.from_array(Q, chunks=100)),
-                               return_distance=False)
+    ind = retriever.kneighbors(
+        hasher.transform(da.from_array(Q, chunks=100)), return_distance=False
+    )
     np.testing.assert_array_equal(ind.compute(), in_memory.kneighbors(Q)[1])
 
 

@@ -24,8 +24,9 @@ joblib = pytest.importorskip("joblib")
 def client():
     # Worker processes: every estimator, search backend and memory map is pickled.
     with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                 dashboard_address=None) as cluster,
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
         distributed.Client(cluster, set_as_default=False) as client,
     ):
         yield client
@@ -43,26 +44,39 @@ def test_grid_search_on_the_cluster_equals_n_jobs_1(client, data):
     X, y = data
     pipe = make_pipeline(StandardScaler(), HammingRetriever(ITQHasher(random_state=0)))
     grid = {"hammingretriever__hasher__n_bits": [4, 8, 16]}
-    scoring = {"map": lambda estimator, X, y: estimator.score(X, y),
-               "map@20": map_scorer(at=20), "p@10": precision_scorer(k=10)}
+    scoring = {
+        "map": lambda estimator, X, y: estimator.score(X, y),
+        "map@20": map_scorer(at=20),
+        "p@10": precision_scorer(k=10),
+    }
 
     def search(n_jobs):
-        return GridSearchCV(pipe, grid, cv=KFold(3, shuffle=True, random_state=0),
-                            scoring=scoring, refit="map", n_jobs=n_jobs,
-                            error_score="raise").fit(X, y)
+        return GridSearchCV(
+            pipe,
+            grid,
+            cv=KFold(3, shuffle=True, random_state=0),
+            scoring=scoring,
+            refit="map",
+            n_jobs=n_jobs,
+            error_score="raise",
+        ).fit(X, y)
 
     local = search(1)
     with joblib.parallel_backend("dask", client=client):
         remote = search(-1)
     for key in ("map", "map@20", "p@10"):
-        np.testing.assert_array_equal(remote.cv_results_[f"split0_test_{key}"],
-                                      local.cv_results_[f"split0_test_{key}"])
-        np.testing.assert_array_equal(remote.cv_results_[f"mean_test_{key}"],
-                                      local.cv_results_[f"mean_test_{key}"])
+        np.testing.assert_array_equal(
+            remote.cv_results_[f"split0_test_{key}"], local.cv_results_[f"split0_test_{key}"]
+        )
+        np.testing.assert_array_equal(
+            remote.cv_results_[f"mean_test_{key}"], local.cv_results_[f"mean_test_{key}"]
+        )
     assert remote.best_params_ == local.best_params_
     assert local.cv_results_["mean_test_map"].min() > 0.4  # chance is 0.2
-    neighbours = [best[-1].kneighbors(best[:-1].transform(X[:20]))[1]
-                  for best in (remote.best_estimator_, local.best_estimator_)]
+    neighbours = [
+        best[-1].kneighbors(best[:-1].transform(X[:20]))[1]
+        for best in (remote.best_estimator_, local.best_estimator_)
+    ]
     np.testing.assert_array_equal(*neighbours)
 
 

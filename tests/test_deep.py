@@ -42,6 +42,19 @@ def test_import_skhash_does_not_import_torch():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_every_public_subpackage_is_an_attribute_of_skhash():
+    code = (
+        "import sys, skhash\n"
+        "names = ['datasets', 'features', 'metrics', 'neighbors', 'linear', 'utils']\n"
+        "mods = [getattr(skhash, n) for n in names]\n"
+        "assert [m.__name__ for m in mods] == ['skhash.' + n for n in names]\n"
+        "assert 'torch' not in sys.modules\n"
+        "assert skhash.deep.IDRAEHasher is skhash.IDRAEHasher\n"
+        "assert set(names) <= set(dir(skhash))\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_missing_torch_names_the_extra():
     code = (
         "import sys\n"
@@ -136,7 +149,7 @@ def test_non_finite_loss_names_the_cause(X):
         AEHasher(**TINY, lr=1e30, random_state=0).fit(X * 1e30)
 
 
-def test_keyboard_interrupt_keeps_partial_model(X, monkeypatch):
+def test_keyboard_interrupt_is_raised_on_and_keeps_partial_model(X, monkeypatch):
     est = IDRAEHasher(**{**TINY, "max_epochs": 5}, random_state=0)
     original = IDRAEHasher._training_step
     calls = {"n": 0}
@@ -150,9 +163,66 @@ def test_keyboard_interrupt_keeps_partial_model(X, monkeypatch):
 
     monkeypatch.setattr(IDRAEHasher, "_training_step", interrupted)
     with pytest.warns(UserWarning, match="interrupted after 2 complete epoch"):
-        est.fit(X)
-    assert est.n_iter_ == 2 and len(est.history_) == 2
+        with pytest.raises(KeyboardInterrupt):
+            est.fit(X)
+    assert est.n_iter_ == 2 < est.n_epochs_ and len(est.history_) == 2
+    assert not est.module_.training
+    assert "optimizers_" not in vars(est) and "_generator" not in vars(est)
     assert est.transform(X).shape == (200, 6)
+
+
+_SIGINT_SCRIPT = """
+import sys, numpy as np, torch
+from sklearn.model_selection import GridSearchCV
+from skhash import AEHasher
+from skhash.metrics import map_scorer
+
+torch.set_num_threads(1)
+fits = []
+original = AEHasher._training_step
+
+def step(self, batch, n):
+    if n == 0:
+        fits.append(1)
+        print("fit", len(fits), flush=True)
+    return original(self, batch, n)
+
+AEHasher._training_step = step
+X = np.random.default_rng(0).normal(size=(400, 10))
+y = np.arange(400) % 4
+search = GridSearchCV(
+    AEHasher(n_bits=8, max_epochs=100_000, batch_size=50, hidden_layer_sizes=(8,)),
+    {"lr": [1e-3, 2e-3, 3e-3]}, scoring=map_scorer(), cv=2, error_score="raise",
+)
+try:
+    search.fit(X, y)
+except KeyboardInterrupt:
+    print("stopped after", len(fits), "fit(s)", flush=True)
+    sys.exit(3)
+print("search finished", flush=True)
+"""
+
+
+def test_sigint_stops_a_grid_search(tmp_path):
+    """A real Ctrl-C (SIGINT) inside GridSearchCV stops the whole search."""
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "search.py"
+    script.write_text(_SIGINT_SCRIPT)
+    proc = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout.readline().strip() == "fit 1"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 3, err
+    assert "stopped after 1 fit(s)" in out and "search finished" not in out
+    assert "interrupted after" in err
 
 
 def test_verbose_shows_progress(X, capsys):

@@ -10,6 +10,7 @@ import pytest
 from conftest import load_shared
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.quality
 
 from skhash import AEHasher, IDRAEHasher  # noqa: E402
 from skhash.metrics import mean_average_precision  # noqa: E402

@@ -30,7 +30,7 @@ def random_codes(n, n_bits, seed):
     rng = np.random.default_rng(seed)
     codes = (rng.random((n, n_bits)) < 0.5).astype(np.uint8)
     dup = min(20, n // 2)
-    codes[n // 2:n // 2 + dup] = codes[:dup]  # exact duplicates: ties to order by index
+    codes[n // 2 : n // 2 + dup] = codes[:dup]  # exact duplicates: ties to order by index
     return codes
 
 
@@ -60,8 +60,8 @@ def test_faiss_index_gives_the_retrievers_neighbours(tmp_path, n_bits, source):
     dist, ind = index.search(pack_codes(queries, bitorder="little"), 10)
     order = np.lexsort((ind, dist), axis=1)
     dist, ind = np.take_along_axis(dist, order, 1), np.take_along_axis(ind, order, 1)
-    ref_dist, ref_ind = HammingRetriever(n_neighbors=10, backend="numpy").fit(db).kneighbors(
-        queries
+    ref_dist, ref_ind = (
+        HammingRetriever(n_neighbors=10, backend="numpy").fit(db).kneighbors(queries)
     )
     np.testing.assert_array_equal(ind, ref_ind)
     np.testing.assert_array_equal(dist, ref_dist)
@@ -89,8 +89,9 @@ def postgres():
     )
     binaries = _postgres_binaries()
     if binaries is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found: "
-                    "apt-get install postgresql")
+        pytest.skip(
+            "PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql"
+        )
     initdb, pg_ctl = binaries
     run_as = []
     owner = None
@@ -109,26 +110,53 @@ def postgres():
     data, port = os.path.join(home, "data"), _free_port()
 
     def run(*args):
-        return subprocess.run(run_as + list(args), check=True, capture_output=True, text=True,
-                              timeout=120)
+        return subprocess.run(
+            run_as + list(args), check=True, capture_output=True, text=True, timeout=120
+        )
 
     try:
-        run(initdb, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8",
-            "--no-locale")
-        run(pg_ctl, "-D", data, "-l", os.path.join(home, "log"), "-w", "-t", "60", "-o",
-            f"-p {port} -h 127.0.0.1 -k {home} -F", "start")
+        run(
+            initdb,
+            "-D",
+            data,
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--no-locale",
+        )
+        run(
+            pg_ctl,
+            "-D",
+            data,
+            "-l",
+            os.path.join(home, "log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-p {port} -h 127.0.0.1 -k {home} -F",
+            "start",
+        )
     except subprocess.CalledProcessError as exc:
         shutil.rmtree(home, ignore_errors=True)
         pytest.fail(f"could not start PostgreSQL: {exc.stderr or exc.stdout}")
     try:
-        with psycopg.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres",
-                             autocommit=True) as connection:
+        with psycopg.connect(
+            host="127.0.0.1", port=port, user="postgres", dbname="postgres", autocommit=True
+        ) as connection:
             if connection.info.server_version < 140000:
                 pytest.skip("bit_count needs PostgreSQL 14 or later")
             yield connection
     finally:
-        subprocess.run(run_as + [pg_ctl, "-D", data, "-m", "immediate", "-w", "stop"],
-                       capture_output=True, timeout=60)
+        subprocess.run(
+            run_as + [pg_ctl, "-D", data, "-m", "immediate", "-w", "stop"],
+            capture_output=True,
+            timeout=60,
+        )
         shutil.rmtree(home, ignore_errors=True)
 
 

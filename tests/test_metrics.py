@@ -22,8 +22,7 @@ from skhash.metrics import (
 )
 
 
-def random_problem(seed, n_query=20, n_db=150, n_bits=16, n_classes=4, multilabel=False,
-                   p_one=0.5):
+def random_problem(seed, n_query=20, n_db=150, n_bits=16, n_classes=4, multilabel=False, p_one=0.5):
     rng = np.random.default_rng(seed)
     q = (rng.random((n_query, n_bits)) < p_one).astype(np.uint8)
     db = (rng.random((n_db, n_bits)) < p_one).astype(np.uint8)
@@ -72,8 +71,12 @@ def test_many_random_cases_against_reference():
         n_bits = int(rng.integers(1, 40))
         n_db = int(rng.integers(1, 60))
         q, db, yq, ydb = random_problem(
-            seed, n_query=int(rng.integers(1, 8)), n_db=n_db, n_bits=n_bits,
-            n_classes=int(rng.integers(1, 5)), p_one=float(rng.uniform(0.1, 0.9)),
+            seed,
+            n_query=int(rng.integers(1, 8)),
+            n_db=n_db,
+            n_bits=n_bits,
+            n_classes=int(rng.integers(1, 5)),
+            p_one=float(rng.uniform(0.1, 0.9)),
         )
         at = int(rng.integers(1, n_db + 1))
         assert mean_average_precision(q, db, yq, ydb, at=at) == pytest.approx(
@@ -140,7 +143,12 @@ def test_expected_ties_equal_average_over_all_orders(seed, normalize):
     q, db, yq, ydb = random_problem(seed, n_query=4, n_db=n_db, n_bits=3, n_classes=2)
     at = int(rng.integers(1, n_db + 1))
     per_query = brute_force_expected(
-        q, db, yq, ydb, at, normalize,
+        q,
+        db,
+        yq,
+        ydb,
+        at,
+        normalize,
         lambda q, db, yq, ydb, at, norm: reference_average_precisions(q, db, yq, ydb, at, norm),
     )
     assert mean_average_precision(
@@ -151,11 +159,22 @@ def test_expected_ties_equal_average_over_all_orders(seed, normalize):
             total = (yq[:, None] == ydb[None, :]).sum(axis=1)
             expected = per_query[total > 0].mean() if (total > 0).any() else 0.0
             assert mean_average_precision(
-                q, db, yq, ydb, at=at, normalize=normalize, ties="expected",
+                q,
+                db,
+                yq,
+                ydb,
+                at=at,
+                normalize=normalize,
+                ties="expected",
                 no_relevant=no_relevant,
             ) == pytest.approx(expected, abs=1e-12)
     precision = brute_force_expected(
-        q, db, yq, ydb, at, normalize,
+        q,
+        db,
+        yq,
+        ydb,
+        at,
+        normalize,
         lambda q, db, yq, ydb, at, norm: reference_precision_at_k(q, db, yq, ydb, at),
     )
     assert precision_at_k(q, db, yq, ydb, k=at, ties="expected") == pytest.approx(
@@ -213,9 +232,7 @@ def test_leave_one_out_ranks_against_the_others():
         expected.append(reference_map(q[[i]], q[others], yq[[i]], yq[others]))
     assert mean_average_precision(q, None, yq, None) == pytest.approx(np.mean(expected))
     expected = [
-        reference_precision_at_k(
-            q[[i]], np.delete(q, i, axis=0), yq[[i]], np.delete(yq, i), 5
-        )
+        reference_precision_at_k(q[[i]], np.delete(q, i, axis=0), yq[[i]], np.delete(yq, i), 5)
         for i in range(len(q))
     ]
     assert precision_at_k(q, None, yq, None, k=5) == pytest.approx(np.mean(expected))
@@ -227,12 +244,15 @@ def test_no_relevant_zero_or_skip():
     yq, ydb = np.array([0, 5]), np.array([0, 1])
     assert mean_average_precision(q, db, yq, ydb) == 0.5
     assert mean_average_precision(q, db, yq, ydb, no_relevant="skip") == 1.0
-    assert mean_average_precision(q, db, yq, ydb, preset="fire") == 1.0
+    # cisip-FIRe's default counts a query with no relevant item in the top R as 0; only its
+    # opt-in old_eval skips it.
+    assert mean_average_precision(q, db, yq, ydb, at=1, preset="fire") == 0.5
+    assert mean_average_precision(q, db, yq, ydb, at=1, preset="fire_old_eval") == 1.0
     assert recall_at_k(q, db, yq, ydb, k=1, no_relevant="skip") == 1.0
 
 
 def test_presets_cover_reference_sources():
-    assert {"idrae", "deephash", "ssdh", "fire", "sklearn"} <= set(MAP_PRESETS)
+    assert {"idrae", "deephash", "ssdh", "fire", "fire_old_eval", "sklearn"} <= set(MAP_PRESETS)
     q, db, yq, ydb = random_problem(7, n_bits=8)
     assert mean_average_precision(q, db, yq, ydb, at=20, preset="sklearn") == pytest.approx(
         reference_average_precisions(q, db, yq, ydb, 20, "relevant").mean()

@@ -1,6 +1,5 @@
 """Metrics on real codes: ITQ codes of CIFAR-10 EfficientNet-Lite0 features."""
 
-
 import numpy as np
 import pytest
 from conftest import SHARED_DATA, require_shared
@@ -16,6 +15,8 @@ from skhash.metrics import (
     precision_at_k,
     precision_within_radius,
 )
+
+pytestmark = pytest.mark.quality
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +67,7 @@ def test_retriever_and_radius_metrics_on_real_codes(cifar_codes):
     q, db, yq, ydb = cifar_codes
     retriever = HammingRetriever(n_neighbors=100, backend="numpy").fit(db, ydb)
     _, ind = retriever.kneighbors(q)
-    assert np.mean(ydb[ind] == yq[:, None]) == pytest.approx(
-        precision_at_k(q, db, yq, ydb, k=100)
-    )
+    assert np.mean(ydb[ind] == yq[:, None]) == pytest.approx(precision_at_k(q, db, yq, ydb, k=100))
     assert retriever.score(q, yq) == pytest.approx(mean_average_precision(q, db, yq, ydb))
     # hash lookup within radius 2 is far more precise than chance (0.1)
     assert precision_within_radius(q, db, yq, ydb, radius=2, no_retrieved="skip") > 0.4

@@ -115,9 +115,7 @@ def test_x_none_excludes_self(backend):
 def test_backends_agree_and_auto():
     rng = np.random.default_rng(2)
     db, q = random_codes(rng, 500, 33), random_codes(rng, 20, 33)
-    results = [
-        HammingRetriever(n_neighbors=40, backend=b).fit(db).kneighbors(q) for b in BACKENDS
-    ]
+    results = [HammingRetriever(n_neighbors=40, backend=b).fit(db).kneighbors(q) for b in BACKENDS]
     for dist, ind in results[1:]:
         np.testing.assert_array_equal(ind, results[0][1])
         np.testing.assert_array_equal(dist, results[0][0])
@@ -184,8 +182,9 @@ def test_graphs_work_as_precomputed_input():
 def test_with_hasher_and_pickle():
     rng = np.random.default_rng(6)
     X = rng.normal(size=(200, 10))
-    retriever = HammingRetriever(LSHHasher(n_bits=16, random_state=0), n_neighbors=5,
-                                 backend="numpy").fit(X)
+    retriever = HammingRetriever(
+        LSHHasher(n_bits=16, random_state=0), n_neighbors=5, backend="numpy"
+    ).fit(X)
     codes = LSHHasher(n_bits=16, random_state=0).fit(X).transform(X)
     np.testing.assert_array_equal(retriever.codes_, codes)
     ref = HammingRetriever(n_neighbors=5, backend="numpy").fit(codes)
@@ -193,8 +192,9 @@ def test_with_hasher_and_pickle():
     for backend in BACKENDS:
         fitted = HammingRetriever(n_neighbors=5, backend=backend).fit(codes)
         restored = pickle.loads(pickle.dumps(fitted))
-        np.testing.assert_array_equal(restored.kneighbors(codes[:10])[1],
-                                      fitted.kneighbors(codes[:10])[1])
+        np.testing.assert_array_equal(
+            restored.kneighbors(codes[:10])[1], fitted.kneighbors(codes[:10])[1]
+        )
 
 
 def test_errors():
@@ -214,7 +214,7 @@ def test_errors():
         fitted.radius_neighbors(db, radius=-1)
     with pytest.raises(ValueError, match="'radius' parameter of HammingRetriever must be"):
         HammingRetriever(radius=-1).fit(db)
-    with pytest.raises(ValueError, match="y has shape"):
+    with pytest.raises(ValueError, match="y has .* labels but there are"):
         HammingRetriever().fit(db, np.zeros(4))
     with pytest.raises(ValueError, match="fitted without labels"):
         fitted.score(db, np.zeros(5))
@@ -232,8 +232,7 @@ def test_import_loads_no_optional_dependency():
         "import sys, skhash, skhash.metrics, skhash.neighbors; "
         "print(sorted(m for m in ('torch', 'faiss', 'matplotlib') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 

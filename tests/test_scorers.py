@@ -62,7 +62,8 @@ def test_grid_search_over_hasher_pipeline(blobs, n_jobs):
 def test_grid_search_default_scoring_with_retriever_pipeline(blobs, n_jobs):
     X, y = blobs
     pipe = make_pipeline(
-        StandardScaler(), ITQHasher(n_iter=10, random_state=0),
+        StandardScaler(),
+        ITQHasher(n_iter=10, random_state=0),
         HammingRetriever(backend="numpy"),
     )
     search = GridSearchCV(pipe, {"itqhasher__n_bits": [1, 16]}, cv=CV, n_jobs=n_jobs)
@@ -95,7 +96,9 @@ def test_cross_val_score(blobs):
     assert scores.shape == (3,) and np.all(scores > 2 * chance)
     retriever_scores = cross_val_score(
         make_pipeline(LSHHasher(n_bits=32, random_state=0), HammingRetriever(backend="numpy")),
-        X, y, cv=CV,
+        X,
+        y,
+        cv=CV,
     )
     assert np.all(retriever_scores > chance)
 
@@ -113,12 +116,16 @@ def test_scorer_errors(blobs):
 
 def test_pipeline_neighbours_through_the_fitted_retriever(blobs):
     X, y = blobs
-    pipe = make_pipeline(StandardScaler(), ITQHasher(n_bits=16, n_iter=10, random_state=0),
-                         HammingRetriever(n_neighbors=7, backend="numpy")).fit(X[:200], y[:200])
+    pipe = make_pipeline(
+        StandardScaler(),
+        ITQHasher(n_bits=16, n_iter=10, random_state=0),
+        HammingRetriever(n_neighbors=7, backend="numpy"),
+    ).fit(X[:200], y[:200])
     dist, ind = pipe[-1].kneighbors(pipe[:-1].transform(X[200:]))
     own = HammingRetriever(
         make_pipeline(StandardScaler(), ITQHasher(n_bits=16, n_iter=10, random_state=0)),
-        n_neighbors=7, backend="numpy",
+        n_neighbors=7,
+        backend="numpy",
     ).fit(X[:200], y[:200])
     own_dist, own_ind = own.kneighbors(X[200:])
     np.testing.assert_array_equal(ind, own_ind)

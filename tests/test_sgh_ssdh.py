@@ -1,6 +1,5 @@
 """SGHHasher (stochastic generative hashing) and SSDHHasher (semantic structure deep hashing)."""
 
-
 import numpy as np
 import pytest
 from conftest import check_seeded_fit, load_shared
@@ -208,6 +207,7 @@ def test_ssdh_training_fits_the_pseudo_similarities(X):
 
 
 # ---------------------------------------------------------------------------- quality
+@pytest.mark.quality
 def test_both_beat_lsh_on_cifar_features_at_64_bits():
     """Reduced run of benchmarks/bench_sgh_ssdh_quality.py: 3000 database rows, 500 queries.
 

@@ -8,6 +8,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -29,6 +30,12 @@ _INFERENCE_BATCH = 4096
 
 #: Optimiser steps that ``max_epochs="auto"`` aims for (see ``BaseDeepHasher._n_epochs``).
 AUTO_STEPS = 400
+
+# Divergence: an epoch's mean loss this many times the first minibatch's (in magnitude).
+_EXPLODING_LOSS_FACTOR = 1e6
+# Collapse: rows of the training data hashed at the end of fit to look for collapsed codes.
+_COLLAPSE_CHECK_ROWS = 2048
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 class BaseDeepHasher(BaseHasher):
@@ -113,6 +120,17 @@ class BaseDeepHasher(BaseHasher):
         """Real-valued code scores of a batch (sign = code); used by ``decision_function``."""
         return self.module_["encoder"](X_batch)
 
+    def _validate_X(self, X, *, reset):
+        """Validated features that also fit in float32, the precision the networks use."""
+        X = super()._validate_X(X, reset=reset)
+        if X.dtype == np.float64 and X.size and max(X.max(), -X.min()) > _FLOAT32_MAX:
+            raise ValueError(
+                f"X holds values up to {max(X.max(), -X.min()):.3g}, beyond float32's range "
+                f"({_FLOAT32_MAX:.3g}) in which {type(self).__name__} computes: scale X first "
+                f"(e.g. StandardScaler, or pixels / 255)."
+            )
+        return X
+
     # ------------------------------------------------------------------ the loop
     def _hidden_layer_sizes(self, sizes=None, name="hidden_layer_sizes"):
         """Validated layer widths (``self.hidden_layer_sizes`` by default) as a tuple of int."""
@@ -139,8 +157,19 @@ class BaseDeepHasher(BaseHasher):
         Returns
         -------
         self : object
-            Fitted hasher. Pressing Ctrl-C during training stops it early, with a warning,
-            and keeps the model trained so far.
+            Fitted hasher.
+
+        Raises
+        ------
+        KeyboardInterrupt
+            Ctrl-C stops training and is raised on, so that it also stops a loop of fits
+            or a meta-estimator (``GridSearchCV``): a truncated fit is never scored as a
+            complete one. The model trained so far is kept, so that after ``except
+            KeyboardInterrupt`` in an interactive session the hasher can be used; its
+            ``n_iter_`` (complete epochs) is then below ``n_epochs_``.
+        FloatingPointError
+            The loss became non-finite or exploded (a learning rate too high, or unscaled
+            input).
         """
         X = self._validate_X(X, reset=True)
         self._hidden_layer_sizes()
@@ -148,16 +177,20 @@ class BaseDeepHasher(BaseHasher):
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         X_cpu = torch.tensor(X, dtype=torch.float32)
         fork_devices = [self.device_] if self.device_.type == "cuda" else []
-        with torch.random.fork_rng(devices=fork_devices, device_type=self.device_.type):
-            torch.manual_seed(seed)
-            self._generator = torch.Generator(device=self.device_).manual_seed(seed)
-            shuffle_generator = torch.Generator().manual_seed(seed + 1)
-            self._on_fit_start(X_cpu)
-            self.module_ = torch.nn.ModuleDict(self._build_modules(X.shape[1])).to(self.device_)
-            self.optimizers_ = self._build_optimizers()
-            self._train(X_cpu, shuffle_generator)
-        del self._generator, self.optimizers_
-        self.module_.eval()
+        try:
+            with torch.random.fork_rng(devices=fork_devices, device_type=self.device_.type):
+                torch.manual_seed(seed)
+                self._generator = torch.Generator(device=self.device_).manual_seed(seed)
+                shuffle_generator = torch.Generator().manual_seed(seed + 1)
+                self._on_fit_start(X_cpu)
+                modules = self._build_modules(X.shape[1])
+                self.module_ = torch.nn.ModuleDict(modules).to(self.device_)
+                self.optimizers_ = self._build_optimizers()
+                self._train(X_cpu, shuffle_generator)
+        finally:
+            self.__dict__.pop("_generator", None)
+            self.__dict__.pop("optimizers_", None)
+        self._warn_if_collapsed(X)
         return self
 
     def _n_epochs(self, n_samples):
@@ -199,6 +232,8 @@ class BaseDeepHasher(BaseHasher):
                     else:
                         batch = X_all[index].to(self.device_, non_blocking=True)
                     terms = self._training_step(batch, step)
+                    if step == 0:
+                        first_loss = abs(float(terms["loss"].detach()))
                     step += 1
                     # Accumulate on the device: no synchronisation inside an epoch.
                     for name, value in terms.items():
@@ -206,7 +241,7 @@ class BaseDeepHasher(BaseHasher):
                         sums[name] = sums[name] + value if name in sums else value
                         counts[name] = counts.get(name, 0) + 1
                 record = {name: float(total) / counts[name] for name, total in sums.items()}
-                self._check_finite(record, epoch)
+                self._check_finite(record, epoch, first_loss)
                 record["epoch"] = epoch + 1
                 record["time"] = time.perf_counter() - start
                 self.history_.append(record)
@@ -217,22 +252,59 @@ class BaseDeepHasher(BaseHasher):
         except KeyboardInterrupt:
             warnings.warn(
                 f"{type(self).__name__}.fit interrupted after {self.n_iter_} complete epoch(s) "
-                f"of {self.n_epochs_}; keeping the partly trained model.",
+                f"of {self.n_epochs_}: the partly trained model is kept, and the interrupt is "
+                f"raised on.",
                 UserWarning,
             )
+            raise
         finally:
             if progress is not None:
                 progress.close()
             self.module_.eval()
 
-    def _check_finite(self, record, epoch):
+    def _check_finite(self, record, epoch, first_loss):
         bad = [name for name, value in record.items() if not math.isfinite(value)]
-        if bad:
+        exploded = abs(record["loss"]) > _EXPLODING_LOSS_FACTOR * max(first_loss, 1e-3)
+        if bad or exploded:
+            what = (
+                f"became non-finite ({', '.join(bad)})"
+                if bad
+                else f"exploded (mean {record['loss']:.3g} against {first_loss:.3g} at the "
+                f"first minibatch)"
+            )
             raise FloatingPointError(
-                f"{type(self).__name__}: the training loss became non-finite ({', '.join(bad)}) "
-                f"in epoch {epoch + 1}. The usual causes are a learning rate that is too high "
-                f"(lr={self.lr}; try 10x smaller) or unscaled input (features in the thousands: "
-                f"scale them, e.g. pixels / 255 or StandardScaler)."
+                f"{type(self).__name__}: the training loss {what} in epoch {epoch + 1}. The "
+                f"usual causes are a learning rate that is too high (lr={self.lr}; try 10x "
+                f"smaller) or unscaled input (features in the thousands: scale them, e.g. "
+                f"pixels / 255 or StandardScaler)."
+            )
+
+    def _warn_if_collapsed(self, X):
+        """Warn when training collapsed the codes: most rows on one code, or constant bits.
+
+        A diverged network often keeps a finite loss but hashes every row alike; the
+        codes of up to ``_COLLAPSE_CHECK_ROWS`` evenly spaced training rows are checked.
+        """
+        n_rows = min(len(X), _COLLAPSE_CHECK_ROWS)
+        if n_rows < 20:
+            return
+        rows = np.linspace(0, len(X) - 1, n_rows).astype(np.intp)
+        codes = self._decision_function(X[rows]) > 0
+        constant = int(np.sum(codes.all(axis=0) | ~codes.any(axis=0)))
+        _, counts = np.unique(codes, axis=0, return_counts=True)
+        top_share = counts.max() / n_rows
+        problems = []
+        if self.n_bits >= 4 and top_share > 0.5:
+            problems.append(f"{top_share:.0%} of the training rows share one code")
+        if 2 * constant >= self.n_bits:
+            problems.append(f"{constant} of the {self.n_bits} bits are constant")
+        if problems:
+            warnings.warn(
+                f"{type(self).__name__}: the codes collapsed ({'; '.join(problems)}), so "
+                f"they cannot rank. Scale the input (e.g. StandardScaler, or pixels / 255) "
+                f"or lower the learning rate (lr={self.lr}).",
+                ConvergenceWarning,
+                stacklevel=3,
             )
 
     # ------------------------------------------------------------------ inference
@@ -250,7 +322,14 @@ class BaseDeepHasher(BaseHasher):
                     outputs.append(self._encode(batch).cpu())
         finally:
             module.train(was_training)
-        return torch.cat(outputs).numpy()
+        values = torch.cat(outputs).numpy()
+        if not np.isfinite(values).all():
+            raise ValueError(
+                f"{type(self).__name__}: X gives non-finite code scores; its values (largest "
+                f"magnitude {float(X.abs().max()):.3g}) are far outside the scale of the training "
+                f"data. Scale X as the training data was scaled."
+            )
+        return values
 
     # ------------------------------------------------------------------ pickling
     def __getstate__(self):

@@ -1,5 +1,6 @@
 """Semantic Structure-based unsupervised Deep Hashing (Yang et al., IJCAI 2018)."""
 
+import warnings
 from numbers import Integral, Real
 
 import torch
@@ -17,9 +18,16 @@ _BIN_WIDTH = 0.01
 _DISTANCE_BLOCK = 1024
 
 
+def _unit_rows(A):
+    """Rows scaled to unit norm; dividing by the largest entry first keeps the squares of
+    large float32 values (beyond ~1e19) from overflowing. A zero row stays zero."""
+    peak = A.abs().amax(dim=1, keepdim=True)
+    return F.normalize(A / torch.where(peak > 0, peak, 1.0), dim=1)
+
+
 def _cosine_distances(A, B):
     """``1 - cos(a, b)`` for all rows; a zero row is at distance 1 from everything."""
-    return 1 - F.normalize(A, dim=1) @ F.normalize(B, dim=1).T
+    return 1 - _unit_rows(A) @ _unit_rows(B).T
 
 
 def _pair_distance_blocks(X):
@@ -205,6 +213,19 @@ class SSDHHasher(BaseDeepHasher):
         self.distance_mode_, self.similar_threshold_, self.dissimilar_threshold_ = (
             fit_similarity_thresholds(sample, self.alpha)
         )
+        labelled = sum(
+            int(((d < self.similar_threshold_) | (d > self.dissimilar_threshold_)).sum())
+            for d in _pair_distance_blocks(sample)
+        )
+        if labelled == 0:
+            warnings.warn(
+                f"SSDHHasher: no pair of the {len(sample)} sampled rows is labelled similar "
+                f"or dissimilar (alpha={self.alpha} puts every cosine distance in the band of "
+                f"unknown pairs), so the loss is 0 and nothing is trained. Lower alpha, or "
+                f"check that the rows of X are not all alike.",
+                UserWarning,
+                stacklevel=4,
+            )
 
     def _build_modules(self, n_features):
         hidden = self._hidden_layer_sizes()

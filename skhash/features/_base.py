@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._dask import is_dask_array, map_row_blocks
 from .._torch import resolve_device
+from ..utils import NoBoolIntegersMixin
 
 __all__ = ["BaseImageFeatures", "check_images", "import_torch", "load_weights"]
 
@@ -145,7 +146,9 @@ def load_weights(torch, module, weights, *, name):
     return module
 
 
-class BaseImageFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class BaseImageFeatures(
+    NoBoolIntegersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     """Base class of the pretrained-network feature extractors.
 
     ``fit`` validates the images and loads the network (``module_``, in ``eval`` mode on

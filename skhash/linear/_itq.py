@@ -4,11 +4,11 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import _fit_context
-from sklearn.decomposition import PCA
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
-from ..base import BaseHasher, _pca_solver
+from ..base import BaseHasher
+from ._pca import power_of_two_scale, principal_axes
 
 __all__ = ["ITQHasher"]
 
@@ -26,10 +26,15 @@ class ITQHasher(BaseHasher):
     n_bits : int, default=32
         Number of bits; at most ``min(n_samples, n_features)``.
     n_iter : int, default=50
-        Number of ITQ iterations (50 as published).
+        Number of rotation updates (the published 50; Gong's ``ITQ.m`` makes 51, one
+        more after its loop).
     normalize : bool, default=False
-        L2-normalise every centred row before the PCA, as faiss ``ITQTransform`` does.
-        Gong's reference code does not normalise and scores higher on MNIST pixels.
+        L2-normalise every centred row before the PCA, the preprocessing of faiss
+        ``ITQTransform``. It does not reproduce faiss's ITQ: faiss's rotation loop, from
+        the same start, barely lowers the quantisation loss (on MNIST at 16 bits 11.45 to
+        11.15, where this loop reaches 9.59), so faiss scores lower (mAP 0.357 against
+        0.414). Gong's reference code does not normalise and scores higher on MNIST
+        pixels.
     random_state : int, RandomState instance or None, default=None
         Seed of the initial random rotation.
 
@@ -118,10 +123,12 @@ class ITQHasher(BaseHasher):
         rng = check_random_state(self.random_state)
         self.mean_ = X.mean(axis=0)
         X = self._centre(X)
-        self.components_ = (
-            PCA(n_components=self.n_bits, svd_solver=_pca_solver(X)).fit(X).components_
-        )
+        self.components_ = principal_axes(X, self.n_bits)
+        # The rotation does not depend on the scale of V: fit it on exactly rescaled
+        # projections, which neither overflow nor underflow at any input scale.
+        scale = power_of_two_scale(X)
         V = X @ self.components_.T
+        V /= V.dtype.type(scale)
 
         rotation, _, _ = np.linalg.svd(rng.standard_normal((self.n_bits, self.n_bits)))
         rotation = rotation.astype(X.dtype, copy=False)
@@ -132,10 +139,11 @@ class ITQHasher(BaseHasher):
             rotation = (u @ vt).T
         self.rotation_ = rotation
         self.n_iter_ = self.n_iter
-        projected = V @ self.rotation_
-        self.quantization_loss_ = float(
-            np.sum((np.where(projected >= 0, 1.0, -1.0) - projected) ** 2) / X.shape[0]
-        )
+        with np.errstate(over="ignore"):  # inputs near 1e200 have a loss beyond float range
+            projected = (V * V.dtype.type(scale)) @ self.rotation_
+            self.quantization_loss_ = float(
+                np.sum((np.where(projected >= 0, 1.0, -1.0) - projected) ** 2) / X.shape[0]
+            )
         return self
 
     def _decision_function(self, X):

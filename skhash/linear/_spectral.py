@@ -2,9 +2,9 @@
 
 import numpy as np
 from sklearn.base import _fit_context
-from sklearn.decomposition import PCA
 
-from ..base import BaseHasher, _pca_solver
+from ..base import BaseHasher
+from ._pca import principal_axes
 
 __all__ = ["SpectralHasher"]
 
@@ -79,11 +79,16 @@ class SpectralHasher(BaseHasher):
             Fitted hasher.
         """
         X = self._validate_X(X, reset=True)
+        if np.ptp(X, axis=0).max() == 0:
+            raise ValueError(
+                "SpectralHasher needs X with some spread: every row of X is the same, so "
+                "there is no principal axis to hash along."
+            )
         n_components = min(self.n_bits, *X.shape)
-        pca = PCA(n_components=n_components, svd_solver=_pca_solver(X)).fit(X)
-        self.components_ = pca.components_
+        self.components_ = principal_axes(X, n_components)
         projected = X @ self.components_.T
-        eps = np.finfo(X.dtype).eps
+        # The box's margin: eps, or eps relative to projections smaller than 1 (tiny inputs).
+        eps = np.finfo(X.dtype).eps * np.minimum(1.0, np.abs(projected).max(axis=0))
         self.min_ = projected.min(axis=0) - eps
         self.max_ = projected.max(axis=0) + eps
         spread = self.max_ - self.min_
@@ -92,7 +97,9 @@ class SpectralHasher(BaseHasher):
         max_mode = np.ceil((self.n_bits + 1) * spread / spread.max()).astype(int)
         axis = np.repeat(np.arange(n_components), max_mode)
         mode = np.concatenate([np.arange(1, m + 1) for m in max_mode])
-        eigenvalue = (mode * np.pi / spread[axis]) ** 2
+        # (mode pi / spread)^2 up to a constant factor, which keeps the order and neither
+        # overflows nor underflows at extreme input scales.
+        eigenvalue = (mode / (spread[axis] / spread.max())) ** 2
         order = np.argsort(eigenvalue, kind="stable")
         if len(order) < self.n_bits:
             raise ValueError(

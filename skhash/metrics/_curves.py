@@ -90,9 +90,10 @@ def hamming_radius_pr_curve(
 ):
     """Precision and recall of hash lookup: everything within Hamming radius ``r``.
 
-    The curve of hash-lookup evaluation (e.g. DeepHash-pytorch's ``pr_curve`` and the
-    HABIR benchmark): for each radius ``r = 0 .. n_bits``, the database items at distance
-    ``<= r`` are retrieved. Ties play no role.
+    The curve of hash-lookup evaluation (the HABIR benchmark's): for each radius
+    ``r = 0 .. n_bits``, the database items at distance ``<= r`` are retrieved. Ties play
+    no role. DeepHash-pytorch's ``pr_curve`` is rank based, not radius based: it is
+    :func:`precision_recall_curve` with ``ranks=``.
 
     Parameters
     ----------
@@ -103,7 +104,7 @@ def hamming_radius_pr_curve(
         ``"micro"``: pooled counts over all queries.
     no_retrieved : {"skip", "zero"}, default="skip"
         For ``"macro"``, a query that retrieves nothing within ``r`` is left out of the
-        mean precision at ``r`` (DeepHash-pytorch), or counts as precision 0.
+        mean precision at ``r``, or counts as precision 0.
     n_jobs : int, default=None
         Threads working on blocks of queries; ``None`` means 1, ``-1`` all cores.
 

@@ -11,6 +11,7 @@ import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
 from .._bits import check_codes, codes_to_words, hamming_block, packed_to_words
+from ..utils import check_labels, check_n_jobs, check_same_label_kind
 
 # Upper estimate of the bytes of temporaries per (query, database item) pair while a
 # block is processed (distances, relevance, histogram keys, selection masks, sort order).
@@ -23,43 +24,14 @@ def rows_per_block(n_db, max_block_bytes=_MAX_BLOCK_BYTES, bytes_per_pair=_BYTES
     return int(max(1, min(2048, max_block_bytes // (bytes_per_pair * max(1, n_db)))))
 
 
-def _check_labels(y, n_samples, name):
-    """Labels as 1-D class labels or a 2-D 0/1 indicator matrix."""
-    if y is None:
-        raise ValueError(f"{name} is required: give the class labels of the {n_samples} codes.")
-    y = np.asarray(y)
-    if y.ndim not in (1, 2):
-        raise ValueError(
-            f"{name} must be 1-D class labels or a 2-D 0/1 indicator matrix, got shape {y.shape}."
-        )
-    if y.shape[0] != n_samples:
-        raise ValueError(
-            f"{name} has {y.shape[0]} labels but there are {n_samples} codes: give one label "
-            f"(row) per code."
-        )
-    if y.ndim == 2:
-        if y.dtype != np.bool_ and not np.issubdtype(y.dtype, np.integer):
-            if not np.issubdtype(y.dtype, np.floating) or not np.all(np.isin(y, (0, 1))):
-                raise ValueError(
-                    f"{name} is 2-D, so it must be a 0/1 label indicator matrix; got dtype "
-                    f"{y.dtype}."
-                )
-        elif y.size and (y.min() < 0 or y.max() > 1):
-            raise ValueError(
-                f"{name} is 2-D, so it must be a 0/1 label indicator matrix; found values in "
-                f"[{y.min()}, {y.max()}]."
-            )
-    elif y.dtype.kind == "f" and not np.all(np.isfinite(y)):
-        raise ValueError(f"{name} contains NaN or infinite labels.")
-    return y
-
-
 class Relevance:
     """Relevance of database items to queries: same class, or at least one shared label."""
 
     def __init__(self, y_query, y_db, n_query, n_db):
-        y_query = _check_labels(y_query, n_query, "y_query")
-        y_db = _check_labels(y_db, n_db, "y_db")
+        y_query = check_labels(y_query, n_query, "y_query")
+        y_db = check_labels(y_db, n_db, "y_db")
+        if y_query.ndim == 1 and y_db.ndim == 1:
+            check_same_label_kind(("y_query", y_query), ("y_db", y_db))
         if y_query.ndim != y_db.ndim:
             raise ValueError(
                 f"y_query is {y_query.ndim}-D but y_db is {y_db.ndim}-D: give both as class "
@@ -107,8 +79,13 @@ class RankingProblem:
     """
 
     def __init__(self, query_codes, db_codes, y_query=None, y_db=None, *, labels=True, n_jobs=None):
-        self.n_jobs = n_jobs
+        self.n_jobs = check_n_jobs(n_jobs)
         query_codes = check_codes(query_codes, name="query_codes")
+        if query_codes.shape[0] == 0:
+            raise ValueError(
+                "query_codes holds no codes: a retrieval metric averages over queries, give "
+                "at least one."
+            )
         self.exclude_self = db_codes is None
         if self.exclude_self:
             if y_db is not None:

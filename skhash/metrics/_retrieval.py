@@ -31,7 +31,8 @@ MAP_PRESETS = {
     "greedyhash": {"normalize": "retrieved", "no_relevant": "zero", "ties": "stable"},
     "cibhash": {"normalize": "retrieved", "no_relevant": "zero", "ties": "stable"},
     "ssdh": {"normalize": "retrieved", "no_relevant": "zero", "ties": "stable"},
-    "fire": {"normalize": "retrieved", "no_relevant": "skip", "ties": "stable"},
+    "fire": {"normalize": "retrieved", "no_relevant": "zero", "ties": "stable"},
+    "fire_old_eval": {"normalize": "retrieved", "no_relevant": "skip", "ties": "stable"},
     "sklearn": {"normalize": "relevant", "no_relevant": "zero", "ties": "stable"},
 }
 
@@ -252,9 +253,12 @@ def mean_average_precision(
         Defaults for ``normalize``, ``no_relevant`` and ``ties`` of a published
         evaluation (explicit arguments win), see :data:`MAP_PRESETS`:
         ``"idrae"``, ``"deephash"`` (DeepHash-pytorch), ``"greedyhash"``, ``"cibhash"``,
-        ``"ssdh"``: relevant retrieved, no-relevant queries count 0 (the first four sort
-        with an unstable quicksort; database order is used); ``"fire"`` (cisip-FIRe):
-        no-relevant queries skipped; ``"sklearn"``: normalised by all relevant items.
+        ``"ssdh"``, ``"fire"`` (cisip-FIRe's default): relevant retrieved, no-relevant
+        queries count 0 (the first four sort with an unstable quicksort; database order is
+        used); ``"fire_old_eval"`` (cisip-FIRe's opt-in ``old_eval``): no-relevant queries
+        skipped; ``"sklearn"``: normalised by all relevant items, which matches
+        :func:`sklearn.metrics.average_precision_score` only for scores without ties (it
+        scores a whole group of tied items at once).
         HABIR's mAP is the area under the Hamming-radius precision-recall curve: see
         :func:`hamming_radius_pr_curve`.
     average : bool, default=True
@@ -414,8 +418,7 @@ def precision_within_radius(
     radius : int, default=2
         Largest Hamming distance retrieved (``<= radius``), the usual hash-lookup setting.
     no_retrieved : {"zero", "skip"}, default="zero"
-        Precision of a query that retrieves nothing: 0 (DeepHash-pytorch convention), or
-        left out of the mean.
+        Precision of a query that retrieves nothing: 0, or left out of the mean.
     n_jobs : int, default=None
         Threads working on blocks of queries; ``None`` means 1, ``-1`` all cores.
 

@@ -1,5 +1,8 @@
 """Scorers ``(estimator, X, y) -> float`` for model selection of hashers and retrievers."""
 
+from numbers import Integral
+
+import numpy as np
 from sklearn.pipeline import Pipeline
 
 from ._retrieval import (
@@ -18,6 +21,8 @@ _METRICS = {
     "recall_at_k": recall_at_k,
     "precision_within_radius": precision_within_radius,
 }
+# Largest database of the construction-time check of a scorer's options.
+_MAX_CHECK_ITEMS = 100_000
 
 
 def _final_retriever(estimator):
@@ -100,6 +105,16 @@ def make_retrieval_scorer(metric, **kwargs):
         metric = _METRICS[metric]
     elif not callable(metric):
         raise TypeError(f"metric must be a string or a callable, got {type(metric).__name__}.")
+    if metric in _METRICS.values():
+        # Bad options (at=0, k=-1, an unknown name) fail here, not as NaN scores inside
+        # GridSearchCV: run the metric once on a small problem, large enough for any
+        # positive cut-off given.
+        cutoffs = [
+            v for v in kwargs.values() if isinstance(v, Integral) and not isinstance(v, bool)
+        ]
+        n_db = 2 + min(max(cutoffs, default=0), _MAX_CHECK_ITEMS)
+        db = np.arange(n_db, dtype=np.uint8)[:, None] % 2
+        metric(db[:1], db, np.zeros(1), np.arange(n_db) % 2, **kwargs)
     return _RetrievalScorer(metric, kwargs)
 
 

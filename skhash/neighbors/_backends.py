@@ -11,6 +11,7 @@ import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
 from .._bits import codes_to_words, distance_dtype, hamming_block, pack_codes
+from .._torch import resolve_device
 from ..metrics._ranking import rows_per_block, select_within, sort_csr, stable_top
 
 __all__ = ["BACKENDS", "make_backend"]
@@ -163,10 +164,8 @@ class TorchSearch:
     _DB_STEP = 65_536
 
     def __init__(self, codes, n_jobs=None, device="auto"):
-        torch = _import_torch()
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.device = torch.device(device)
+        torch = _import_torch()  # a clear ImportError when torch is missing
+        self.device = resolve_device(device)
         self.n_bits = codes.shape[1]
         self.n_db = codes.shape[0]
         self.packed = pack_codes(codes, bitorder="little")
@@ -233,7 +232,7 @@ class TorchSearch:
         codes = np.unpackbits(state["packed"], axis=1, count=state["n_bits"], bitorder="little")
         try:
             self.__init__(codes, device=state["device"])
-        except (RuntimeError, AssertionError):  # saved on CUDA, loaded without it
+        except ValueError:  # saved on CUDA, loaded without it
             self.__init__(codes, device="cpu")
 
 

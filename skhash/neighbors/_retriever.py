@@ -11,13 +11,14 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._bits import check_bitorder, check_codes, distance_dtype, unpack_codes
 from .._dask import is_dask_array, map_row_blocks
 from .._io import PackedCodes
+from ..utils import NoBoolIntegersMixin, check_labels
 from ._backends import make_backend
 from ._packed import PackedSearch
 
 __all__ = ["HammingRetriever"]
 
 
-class HammingRetriever(BaseEstimator):
+class HammingRetriever(NoBoolIntegersMixin, BaseEstimator):
     """Exact k-nearest-neighbour and radius search of binary codes in Hamming space.
 
     Follows :class:`sklearn.neighbors.NearestNeighbors`: ``fit`` stores the database,
@@ -108,7 +109,11 @@ class HammingRetriever(BaseEstimator):
         "radius": [Interval(Integral, 0, None, closed="left")],
         "backend": [StrOptions({"auto", "numpy", "faiss", "torch"})],
         "bitorder": [StrOptions({"little", "big"}), None],
-        "n_jobs": [Integral, None],
+        "n_jobs": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(Integral, None, -1, closed="right"),
+            None,
+        ],
         "device": [str],
     }
 
@@ -445,14 +450,8 @@ class HammingRetriever(BaseEstimator):
 
 
 def _check_fit_labels(y, n_samples):
-    if y is not None:
-        y = np.asarray(y)
-        if y.ndim not in (1, 2) or len(y) != n_samples:
-            raise ValueError(
-                f"y has shape {y.shape} but X has {n_samples} samples: give one label "
-                f"(or one indicator row) per sample."
-            )
-    return y
+    """``None``, or labels checked now rather than at ``score``."""
+    return None if y is None else check_labels(y, n_samples, "y")
 
 
 def _drop_self(dist, ind):

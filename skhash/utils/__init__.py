@@ -1,0 +1,19 @@
+"""Helpers shared across skhash's subpackages: validation, and estimator discovery."""
+
+from . import discovery
+from ._validation import (
+    NoBoolIntegersMixin,
+    check_labels,
+    check_n_jobs,
+    check_no_bool_integers,
+    check_same_label_kind,
+)
+
+__all__ = [
+    "discovery",
+    "NoBoolIntegersMixin",
+    "check_labels",
+    "check_n_jobs",
+    "check_no_bool_integers",
+    "check_same_label_kind",
+]

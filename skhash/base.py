@@ -1,5 +1,6 @@
 """Base class shared by every hashing estimator."""
 
+import functools
 from numbers import Integral
 
 import numpy as np
@@ -8,9 +9,20 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._dask import fit_sample, is_dask_array, map_row_blocks
-from .utils import NoBoolIntegersMixin
+from .utils import NoBoolIntegersMixin, limit_threads
 
-__all__ = ["BaseHasher"]
+__all__ = ["BaseHasher", "with_threads"]
+
+
+def with_threads(method):
+    """Run an estimator method inside ``self._threads()`` (its ``n_jobs`` threads)."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._threads():
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class BaseHasher(
@@ -29,6 +41,18 @@ class BaseHasher(
     """
 
     _parameter_constraints: dict = {"n_bits": [Interval(Integral, 1, None, closed="left")]}
+    # Constraint of the ``n_jobs`` parameter of the hashers that have one.
+    _n_jobs_constraint = [
+        Interval(Integral, 1, None, closed="left"),
+        Interval(Integral, None, -1, closed="right"),
+        None,
+    ]
+    # Whether ``n_jobs`` also sets torch's threads.
+    _uses_torch = False
+
+    def _threads(self):
+        """Context of ``n_jobs`` BLAS (and torch) threads; the caller's restored after."""
+        return limit_threads(getattr(self, "n_jobs", None), torch=self._uses_torch)
 
     def _validate_X(self, X, *, reset):
         """Validate features: finite float64/float32, 2-D, at least 2 samples when fitting.
@@ -62,7 +86,8 @@ class BaseHasher(
         if is_dask_array(X):
             return map_row_blocks(self.decision_function, X)
         X = self._validate_X(X, reset=False)
-        return self._decision_function(X)
+        with self._threads():
+            return self._decision_function(X)
 
     def transform(self, X):
         """Hash ``X`` into binary codes.

@@ -48,15 +48,6 @@ def available_hashers():
     return hashers
 
 
-def _one_torch_thread():
-    """The demo's networks are tiny: on a few cores, one torch thread trains them fastest."""
-    try:
-        import torch
-    except ImportError:
-        return
-    torch.set_num_threads(1)
-
-
 def _progress(items, enabled):
     if enabled:
         try:
@@ -133,7 +124,6 @@ def main(argv=None):
     parser.add_argument("--methods", nargs="+", default=None, help="only these methods")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     args = parser.parse_args(argv)
-    _one_torch_thread()
     start = time.perf_counter()
     rows = run(bits=args.bits, seed=args.seed, methods=args.methods, progress=not args.no_progress)
     print("load_digits: 297 queries, 1,500 database/training items, relevant = same digit")

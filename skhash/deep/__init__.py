@@ -10,14 +10,20 @@ except ImportError as exc:  # pragma: no cover - exercised without torch install
 
 from ._autoencoder import AEHasher, IDRAEHasher, LPAEHasher, WGANAEHasher
 from ._base import BaseDeepHasher
+from ._callbacks import Callback, Checkpoint, EarlyStopping, LRScheduler, ProgressBar
 from ._sgh import SGHHasher
 from ._ssdh import SSDHHasher
 
 __all__ = [
     "AEHasher",
     "BaseDeepHasher",
+    "Callback",
+    "Checkpoint",
+    "EarlyStopping",
     "IDRAEHasher",
     "LPAEHasher",
+    "LRScheduler",
+    "ProgressBar",
     "SGHHasher",
     "SSDHHasher",
     "WGANAEHasher",

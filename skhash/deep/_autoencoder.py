@@ -54,6 +54,11 @@ _SHARED_PARAMS_DOC = """
         Learning rate.
     optimizer : {"adam", "adamw", "sgd", "rmsprop"}, default="adam"
         Optimiser of the encoder and decoder.
+    n_jobs : int, default=None
+        Threads of torch and of BLAS inside ``fit`` and ``transform`` (the caller's
+        settings are restored after). ``None`` means 1: small networks train fastest on
+        one thread, and more threads than free cores made a fit 10-40x slower. ``-1``
+        uses all cores.
     device : str, default="auto"
         ``"auto"`` trains on CUDA when available, else on the CPU; or a torch device name.
     random_state : int, RandomState instance or None, default=None
@@ -61,7 +66,12 @@ _SHARED_PARAMS_DOC = """
         across runs on the CPU; the global numpy and torch random states are left
         untouched.
     verbose : bool, default=False
-        Show a progress bar over epochs (tqdm).
+        Show a progress bar over minibatches with the loss terms (tqdm; a
+        :class:`~skhash.deep.ProgressBar` callback).
+    callbacks : list of Callback, default=None
+        Training callbacks (:mod:`skhash.deep`): :class:`~skhash.deep.EarlyStopping` on a
+        held-out fraction (unsupervised), :class:`~skhash.deep.LRScheduler`,
+        :class:`~skhash.deep.Checkpoint`, or your own :class:`~skhash.deep.Callback`.
 """
 
 _SHARED_ATTRS_DOC = """
@@ -253,22 +263,28 @@ class AEHasher(_AutoencoderHasher):
         max_epochs="auto",
         lr=1e-3,
         optimizer="adam",
+        n_jobs=None,
         device="auto",
         random_state=None,
         verbose=False,
+        callbacks=None,
     ):
-        self.n_bits = n_bits
+        super().__init__(
+            n_bits=n_bits,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            lr=lr,
+            optimizer=optimizer,
+            n_jobs=n_jobs,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            callbacks=callbacks,
+        )
         self.scaling = scaling
         self.init = init
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.lr = lr
-        self.optimizer = optimizer
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
 
 
 _PRIOR_CONSTRAINTS = {
@@ -377,11 +393,26 @@ class IDRAEHasher(_AutoencoderHasher):
         max_epochs="auto",
         lr=1e-3,
         optimizer="adam",
+        n_jobs=None,
         device="auto",
         random_state=None,
         verbose=False,
+        callbacks=None,
     ):
-        self.n_bits = n_bits
+        super().__init__(
+            n_bits=n_bits,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            lr=lr,
+            optimizer=optimizer,
+            n_jobs=n_jobs,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            callbacks=callbacks,
+        )
         self.distribution_weight = distribution_weight
         self.prior_p = prior_p
         self.distance = distance
@@ -389,15 +420,6 @@ class IDRAEHasher(_AutoencoderHasher):
         self.n_reconstruction_steps = n_reconstruction_steps
         self.scaling = scaling
         self.init = init
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.lr = lr
-        self.optimizer = optimizer
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
 
     def _distribution_loss(self, b):
         return independent_wasserstein(b, self._prior_like(b), squared=self.distance == "squared")
@@ -485,24 +507,30 @@ class LPAEHasher(_AutoencoderHasher):
         max_epochs=20,
         lr=1e-3,
         optimizer="adam",
+        n_jobs=None,
         device="auto",
         random_state=None,
         verbose=False,
+        callbacks=None,
     ):
-        self.n_bits = n_bits
+        super().__init__(
+            n_bits=n_bits,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            lr=lr,
+            optimizer=optimizer,
+            n_jobs=n_jobs,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            callbacks=callbacks,
+        )
         self.distribution_weight = distribution_weight
         self.prior_p = prior_p
         self.scaling = scaling
         self.init = init
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.lr = lr
-        self.optimizer = optimizer
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
 
     def _distribution_loss(self, b):
         return assignment_wasserstein(b, self._prior_like(b))
@@ -587,11 +615,26 @@ class WGANAEHasher(_AutoencoderHasher):
         max_epochs=20,
         lr=1e-3,
         optimizer="adam",
+        n_jobs=None,
         device="auto",
         random_state=None,
         verbose=False,
+        callbacks=None,
     ):
-        self.n_bits = n_bits
+        super().__init__(
+            n_bits=n_bits,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            lr=lr,
+            optimizer=optimizer,
+            n_jobs=n_jobs,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            callbacks=callbacks,
+        )
         self.distribution_weight = distribution_weight
         self.prior_p = prior_p
         self.lipschitz = lipschitz
@@ -601,15 +644,6 @@ class WGANAEHasher(_AutoencoderHasher):
         self.critic_hidden_layer_sizes = critic_hidden_layer_sizes
         self.scaling = scaling
         self.init = init
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.lr = lr
-        self.optimizer = optimizer
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
 
     def _build_modules(self, n_features):
         modules = super()._build_modules(n_features)

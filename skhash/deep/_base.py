@@ -14,6 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._torch import resolve_device
 from ..base import BaseHasher
+from ._callbacks import Callback, ProgressBar
 from ._modules import ACTIVATIONS
 
 __all__ = ["BaseDeepHasher"]
@@ -73,10 +74,14 @@ class BaseDeepHasher(BaseHasher):
     ``random_state``) or from the global torch RNG, which ``fit`` forks and seeds: module
     initialisation is therefore reproducible and the caller's RNG state is untouched.
 
-    Parameters shared by every deep hasher (each subclass lists them in its own
-    ``__init__``): ``n_bits``, ``hidden_layer_sizes``, ``activation``, ``batch_size``,
-    ``max_epochs``, ``lr``, ``optimizer``, ``device``, ``random_state``, ``verbose``.
+    Parameters shared by every deep hasher (each subclass lists them in its signature and
+    passes them to ``BaseDeepHasher.__init__``): ``n_bits``, ``hidden_layer_sizes``,
+    ``activation``, ``batch_size``, ``max_epochs``, ``lr``, ``optimizer``, ``n_jobs``,
+    ``device``, ``random_state``, ``verbose``. ``n_jobs`` threads (torch and BLAS) are used
+    inside ``fit`` and ``decision_function`` and the caller's settings restored after.
     """
+
+    _uses_torch = True
 
     _parameter_constraints: dict = {
         **BaseHasher._parameter_constraints,
@@ -86,10 +91,41 @@ class BaseDeepHasher(BaseHasher):
         "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(OPTIMIZERS))],
+        "n_jobs": BaseHasher._n_jobs_constraint,
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "callbacks": [list, tuple, None],
     }
+
+    def __init__(
+        self,
+        n_bits,
+        *,
+        hidden_layer_sizes,
+        activation,
+        batch_size,
+        max_epochs,
+        lr,
+        optimizer,
+        n_jobs,
+        device,
+        random_state,
+        verbose,
+        callbacks,
+    ):
+        self.n_bits = n_bits
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.optimizer = optimizer
+        self.n_jobs = n_jobs
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
 
     # ------------------------------------------------------------------ extension points
     def _build_modules(self, n_features):
@@ -178,7 +214,10 @@ class BaseDeepHasher(BaseHasher):
         X_cpu = torch.tensor(X, dtype=torch.float32)
         fork_devices = [self.device_] if self.device_.type == "cuda" else []
         try:
-            with torch.random.fork_rng(devices=fork_devices, device_type=self.device_.type):
+            with (
+                self._threads(),
+                torch.random.fork_rng(devices=fork_devices, device_type=self.device_.type),
+            ):
                 torch.manual_seed(seed)
                 self._generator = torch.Generator(device=self.device_).manual_seed(seed)
                 shuffle_generator = torch.Generator().manual_seed(seed + 1)
@@ -190,7 +229,8 @@ class BaseDeepHasher(BaseHasher):
         finally:
             self.__dict__.pop("_generator", None)
             self.__dict__.pop("optimizers_", None)
-        self._warn_if_collapsed(X)
+        with self._threads():
+            self._warn_if_collapsed(X)
         return self
 
     def _n_epochs(self, n_samples):
@@ -201,7 +241,44 @@ class BaseDeepHasher(BaseHasher):
         steps_per_epoch = math.ceil(n_samples / self.batch_size)
         return max(1, math.ceil(AUTO_STEPS / steps_per_epoch))
 
+    def _callback_list(self):
+        """The user's ``callbacks``, plus a progress bar when ``verbose``."""
+        callbacks = list(self.callbacks or [])
+        for callback in callbacks:
+            if not isinstance(callback, Callback):
+                raise TypeError(
+                    f"callbacks must be a list of skhash.deep.Callback instances, got "
+                    f"{type(callback).__name__}."
+                )
+        if self.verbose and not any(isinstance(c, ProgressBar) for c in callbacks):
+            callbacks.append(ProgressBar())
+        return callbacks
+
+    def _validation_loss(self, X_valid):
+        """Mean training objective over held-out rows, without gradients (no labels)."""
+        self.module_.eval()
+        total, n_batches = 0.0, 0
+        with torch.no_grad():
+            for begin in range(0, X_valid.shape[0], self.batch_size):
+                total += float(self._loss(X_valid[begin : begin + self.batch_size])["loss"])
+                n_batches += 1
+        self.module_.train()
+        return total / n_batches
+
     def _train(self, X_cpu, shuffle_generator):
+        callbacks = self._callback_list()
+        fraction = max((c.validation_fraction for c in callbacks), default=0.0)
+        X_valid = None
+        if fraction > 0:
+            held_out = torch.randperm(X_cpu.shape[0], generator=shuffle_generator)
+            n_valid = max(1, int(round(fraction * X_cpu.shape[0])))
+            if X_cpu.shape[0] - n_valid < 1:
+                raise ValueError(
+                    f"validation_fraction={fraction} leaves no training row of the "
+                    f"{X_cpu.shape[0]}: lower it or give more rows."
+                )
+            X_valid = X_cpu[held_out[:n_valid]].to(self.device_)
+            X_cpu = X_cpu[held_out[n_valid:]]
         n_samples = X_cpu.shape[0]
         # Move the whole set once when it fits comfortably, else one minibatch at a time.
         on_device = self.device_.type == "cpu" or X_cpu.nbytes <= 2**30
@@ -209,17 +286,14 @@ class BaseDeepHasher(BaseHasher):
         self.history_ = []
         self.loss_curve_ = []
         self.n_iter_ = 0
+        self.n_train_samples_ = n_samples
         self.n_epochs_ = self._n_epochs(n_samples)
-        epochs = range(self.n_epochs_)
-        progress = None
-        if self.verbose:
-            from tqdm.auto import tqdm
-
-            epochs = progress = tqdm(epochs, desc=type(self).__name__, unit="epoch")
         step = 0
         self.module_.train()
         try:
-            for epoch in epochs:
+            for callback in callbacks:
+                callback.on_train_begin(self)
+            for epoch in range(self.n_epochs_):
                 start = time.perf_counter()
                 order = torch.randperm(n_samples, generator=shuffle_generator)
                 if on_device:
@@ -234,21 +308,27 @@ class BaseDeepHasher(BaseHasher):
                     terms = self._training_step(batch, step)
                     if step == 0:
                         first_loss = abs(float(terms["loss"].detach()))
-                    step += 1
                     # Accumulate on the device: no synchronisation inside an epoch.
                     for name, value in terms.items():
                         value = value.detach()
                         sums[name] = sums[name] + value if name in sums else value
                         counts[name] = counts.get(name, 0) + 1
+                    for callback in callbacks:
+                        callback.on_batch_end(self, step, terms)
+                    step += 1
                 record = {name: float(total) / counts[name] for name, total in sums.items()}
                 self._check_finite(record, epoch, first_loss)
+                if X_valid is not None:
+                    record["validation_loss"] = self._validation_loss(X_valid)
                 record["epoch"] = epoch + 1
                 record["time"] = time.perf_counter() - start
                 self.history_.append(record)
                 self.loss_curve_.append(record["loss"])
                 self.n_iter_ = epoch + 1
-                if progress is not None:
-                    progress.set_postfix(loss=f"{record['loss']:.4g}")
+                # Every callback sees every epoch, even after one asks to stop.
+                stops = [bool(c.on_epoch_end(self, record)) for c in callbacks]
+                if any(stops):
+                    break
         except KeyboardInterrupt:
             warnings.warn(
                 f"{type(self).__name__}.fit interrupted after {self.n_iter_} complete epoch(s) "
@@ -258,8 +338,8 @@ class BaseDeepHasher(BaseHasher):
             )
             raise
         finally:
-            if progress is not None:
-                progress.close()
+            for callback in callbacks:
+                callback.on_train_end(self)
             self.module_.eval()
 
     def _check_finite(self, record, epoch, first_loss):

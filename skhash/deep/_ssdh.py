@@ -109,6 +109,9 @@ class SSDHHasher(BaseDeepHasher):
         Learning rate (the paper's).
     optimizer : {"adam", "adamw", "sgd", "rmsprop"}, default="adam"
         Optimiser of the network.
+    n_jobs : int, default=None
+        Threads of torch and of BLAS inside ``fit`` and ``transform`` (restored after);
+        ``None`` means 1, ``-1`` all cores.
     device : str, default="auto"
         ``"auto"`` trains on CUDA when available, else on the CPU; or a torch device name.
     random_state : int, RandomState instance or None, default=None
@@ -116,7 +119,12 @@ class SSDHHasher(BaseDeepHasher):
         codes across runs on the CPU; the global numpy and torch random states are left
         untouched.
     verbose : bool, default=False
-        Show a progress bar over epochs (tqdm).
+        Show a progress bar over minibatches with the loss terms (tqdm; a
+        :class:`~skhash.deep.ProgressBar` callback).
+    callbacks : list of Callback, default=None
+        Training callbacks (:mod:`skhash.deep`): :class:`~skhash.deep.EarlyStopping` on a
+        held-out fraction (unsupervised), :class:`~skhash.deep.LRScheduler`,
+        :class:`~skhash.deep.Checkpoint`, or your own :class:`~skhash.deep.Callback`.
 
     Attributes
     ----------
@@ -190,22 +198,28 @@ class SSDHHasher(BaseDeepHasher):
         max_epochs=50,
         lr=1e-3,
         optimizer="adam",
+        n_jobs=None,
         device="auto",
         random_state=None,
         verbose=False,
+        callbacks=None,
     ):
-        self.n_bits = n_bits
+        super().__init__(
+            n_bits=n_bits,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            lr=lr,
+            optimizer=optimizer,
+            n_jobs=n_jobs,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            callbacks=callbacks,
+        )
         self.alpha = alpha
         self.n_threshold_samples = n_threshold_samples
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.lr = lr
-        self.optimizer = optimizer
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
 
     def _on_fit_start(self, X):
         # fit() has seeded the (forked) global torch RNG: the sample is reproducible.

@@ -5,7 +5,7 @@ from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions
 
-from ..base import BaseHasher
+from ..base import BaseHasher, with_threads
 
 __all__ = ["LSHHasher"]
 
@@ -26,6 +26,9 @@ class LSHHasher(BaseHasher):
     threshold : {"zero", "median"}, default="zero"
         ``"median"`` thresholds each projection at its training median, so every bit is
         balanced on the training data.
+    n_jobs : int, default=None
+        BLAS threads in ``fit`` and ``transform`` (set with threadpoolctl, the caller's
+        setting restored after). ``None`` means 1, ``-1`` all cores.
     random_state : int, RandomState instance or None, default=None
         Seed of the projection matrix.
 
@@ -62,18 +65,21 @@ class LSHHasher(BaseHasher):
 
     _parameter_constraints: dict = {
         **BaseHasher._parameter_constraints,
+        "n_jobs": BaseHasher._n_jobs_constraint,
         "center": ["boolean"],
         "threshold": [StrOptions({"zero", "median"})],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, n_bits=32, *, center=True, threshold="zero", random_state=None):
+    def __init__(self, n_bits=32, *, center=True, threshold="zero", n_jobs=None, random_state=None):
         self.n_bits = n_bits
+        self.n_jobs = n_jobs
         self.center = center
         self.threshold = threshold
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @with_threads
     def fit(self, X, y=None):
         """Draw the projections and learn the mean (and thresholds) from ``X``.
 

@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.base import _fit_context
 
-from ..base import BaseHasher
+from ..base import BaseHasher, with_threads
 from ._pca import principal_axes
 
 __all__ = ["SpectralHasher"]
@@ -24,6 +24,9 @@ class SpectralHasher(BaseHasher):
     ----------
     n_bits : int, default=32
         Number of bits per code.
+    n_jobs : int, default=None
+        BLAS threads in ``fit`` and ``transform`` (set with threadpoolctl, the caller's
+        setting restored after). ``None`` means 1, ``-1`` all cores.
 
     Attributes
     ----------
@@ -57,12 +60,17 @@ class SpectralHasher(BaseHasher):
     (100, 12)
     """
 
-    _parameter_constraints: dict = {**BaseHasher._parameter_constraints}
+    _parameter_constraints: dict = {
+        **BaseHasher._parameter_constraints,
+        "n_jobs": BaseHasher._n_jobs_constraint,
+    }
 
-    def __init__(self, n_bits=32):
+    def __init__(self, n_bits=32, *, n_jobs=None):
         self.n_bits = n_bits
+        self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @with_threads
     def fit(self, X, y=None):
         """Learn the principal axes, the bounding box and the modes from ``X``.
 

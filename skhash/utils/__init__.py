@@ -1,6 +1,7 @@
-"""Helpers shared across skhash's subpackages: validation, and estimator discovery."""
+"""Helpers shared across skhash's subpackages: validation, threads, estimator discovery."""
 
 from . import discovery
+from ._threads import limit_threads
 from ._validation import (
     NoBoolIntegersMixin,
     check_labels,
@@ -16,4 +17,5 @@ __all__ = [
     "check_n_jobs",
     "check_no_bool_integers",
     "check_same_label_kind",
+    "limit_threads",
 ]

@@ -1,4 +1,6 @@
-"""IDR-AE and AE with their defaults against ITQ on every data set we have, one table.
+"""The default hashers against ITQ on every data set we have, one table.
+
+IDR-AE and its AE ablation, Bi-half and GreedyHash, with LSH as the floor.
 
 Each hasher is built as a user writes it, ``Hasher(n_bits=b, random_state=0)``, and fitted
 on the database rows only (no labels); queries are held out. mAP@all, ties by database
@@ -21,6 +23,7 @@ ITQ cannot give more bits than features or samples: such a cell shows "-".
 """
 
 import argparse
+import itertools
 import json
 import time
 
@@ -38,8 +41,22 @@ from skhash.datasets import (
 )
 from skhash.metrics import mean_average_precision
 
-METHODS = ("ITQHasher", "IDRAEHasher", "AEHasher")
-SHORT_NAMES = {"ITQHasher": "ITQ", "IDRAEHasher": "IDR-AE", "AEHasher": "AE"}
+METHODS = (
+    "LSHHasher",
+    "ITQHasher",
+    "IDRAEHasher",
+    "AEHasher",
+    "BiHalfHasher",
+    "GreedyHashHasher",
+)
+SHORT_NAMES = {
+    "LSHHasher": "LSH",
+    "ITQHasher": "ITQ",
+    "IDRAEHasher": "IDR-AE",
+    "AEHasher": "AE",
+    "BiHalfHasher": "Bi-half",
+    "GreedyHashHasher": "GreedyHash",
+}
 QUICK_SAMPLES = 600
 
 
@@ -67,43 +84,53 @@ def _subsample(X, y, n):
     return X[keep], y[keep]
 
 
-def run(datasets, bits, methods=METHODS, quick=False):
-    """One row per (data set, method, code length): mAP@all and fit seconds."""
+def run(datasets, bits, methods=METHODS, quick=False, seeds=(0,)):
+    """One row per (data set, method, code length, seed): mAP@all and fit seconds."""
     rows = []
     for name in datasets:
         X_db, y_db, X_q, y_q = DATASETS[name]()
         if quick:
             X_db, y_db = _subsample(X_db, y_db, QUICK_SAMPLES)
             X_q, y_q = _subsample(X_q, y_q, QUICK_SAMPLES // 4)
-        for n_bits in bits:
-            for method in methods:
-                hasher = getattr(skhash, method)(n_bits=n_bits, random_state=0)
-                if quick and "max_epochs" in hasher.get_params():
-                    hasher.set_params(max_epochs=1)
-                row = {"dataset": name, "method": method, "n_bits": n_bits, "map": None}
-                if method == "ITQHasher" and n_bits > min(X_db.shape):
-                    rows.append(row)
-                    continue
-                start = time.perf_counter()
-                hasher.fit(X_db)
-                row["fit_seconds"] = time.perf_counter() - start
-                row["map"] = mean_average_precision(
-                    hasher.transform(X_q), hasher.transform(X_db), y_q, y_db
-                )
-                print(
-                    f"[{name}] {n_bits:>3} bits {method:<12} mAP {row['map']:.4f} "
-                    f"fit {row['fit_seconds']:.1f} s",
-                    flush=True,
-                )
+        for seed, n_bits, method in itertools.product(seeds, bits, methods):
+            hasher = getattr(skhash, method)(n_bits=n_bits, random_state=seed)
+            if quick and "max_epochs" in hasher.get_params():
+                hasher.set_params(max_epochs=1)
+            row = {
+                "dataset": name,
+                "method": method,
+                "n_bits": n_bits,
+                "seed": seed,
+                "map": None,
+            }
+            if method == "ITQHasher" and n_bits > min(X_db.shape):
                 rows.append(row)
+                continue
+            start = time.perf_counter()
+            hasher.fit(X_db)
+            row["fit_seconds"] = time.perf_counter() - start
+            row["map"] = mean_average_precision(
+                hasher.transform(X_q), hasher.transform(X_db), y_q, y_db
+            )
+            print(
+                f"[{name}] seed {seed} {n_bits:>3} bits {method:<16} mAP {row['map']:.4f} "
+                f"fit {row['fit_seconds']:.1f} s",
+                flush=True,
+            )
+            rows.append(row)
     return rows
 
 
 def table(rows):
     """Markdown table: one line per data set and method, one column per code length, and the
-    ratio of each deep hasher to ITQ."""
+    ratio of each method to ITQ."""
     bits = sorted({r["n_bits"] for r in rows})
-    scores = {(r["dataset"], r["method"], r["n_bits"]): r["map"] for r in rows}
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["dataset"], r["method"], r["n_bits"]), []).append(r["map"])
+    scores = {
+        key: None if None in values else float(np.mean(values)) for key, values in groups.items()
+    }
     datasets = list(dict.fromkeys(r["dataset"] for r in rows))
     methods = [m for m in METHODS if any(r["method"] == m for r in rows)]
     lines = [
@@ -118,7 +145,7 @@ def table(rows):
                 itq = scores.get((d, "ITQHasher", b))
                 if value is None:
                     cells.append("-")
-                elif m != "ITQHasher" and itq:
+                elif m not in ("ITQHasher", "LSHHasher") and itq:
                     cells.append(f"{value:.3f} ({value / itq:.2f}x)")
                 else:
                     cells.append(f"{value:.3f}")
@@ -131,16 +158,21 @@ def main(argv=None):
     parser.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=list(DATASETS))
     parser.add_argument("--bits", nargs="+", type=int, default=[32, 64, 128])
     parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--quick", action="store_true", help="600 rows, one epoch: a smoke test")
     parser.add_argument("--json", help="write the rows to this file")
     parser.add_argument("--from-json", nargs="+", help="merge earlier runs' rows instead")
     parser.add_argument("--torch-threads", type=int, default=1)
     args = parser.parse_args(argv)
     if args.from_json:
-        rows = [row for path in args.from_json for row in json.loads(open(path).read())]
+        rows = {}
+        for path in args.from_json:  # a later file's row replaces an earlier one's
+            for row in json.loads(open(path).read()):
+                rows[row["dataset"], row["method"], row["n_bits"], row.get("seed", 0)] = row
+        rows = list(rows.values())
     else:
         torch.set_num_threads(args.torch_threads)
-        rows = run(args.datasets, args.bits, args.methods, args.quick)
+        rows = run(args.datasets, args.bits, args.methods, args.quick, args.seeds)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)

@@ -18,6 +18,8 @@ __version__ = "0.1.0.dev0"
 # Public names served lazily from subpackages that import heavy optional dependencies.
 _LAZY = {
     "AEHasher": "skhash.deep",
+    "BiHalfHasher": "skhash.deep",
+    "GreedyHashHasher": "skhash.deep",
     "IDRAEHasher": "skhash.deep",
     "LPAEHasher": "skhash.deep",
     "SGHHasher": "skhash.deep",
@@ -47,6 +49,8 @@ def __dir__():
 __all__ = [
     "AEHasher",
     "BaseHasher",
+    "BiHalfHasher",
+    "GreedyHashHasher",
     "HammingRetriever",
     "IDRAEHasher",
     "ITQHasher",

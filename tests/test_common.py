@@ -7,39 +7,75 @@ import pytest
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skhash import (
-    AEHasher,
-    HammingRetriever,
-    IDRAEHasher,
-    ITQHasher,
-    LPAEHasher,
-    LSHHasher,
-    SGHHasher,
-    SpectralHasher,
-    SSDHHasher,
-    WGANAEHasher,
-)
+from skhash import LSHHasher
+from skhash.utils.discovery import all_estimators
 
 # Tiny deep hashers: one hidden layer of 8 units, 2 epochs, CPU.
 _TINY = dict(hidden_layer_sizes=(8,), max_epochs=2, batch_size=16, device="cpu", random_state=0)
 
-# Small instances: few bits so that the checks' tiny data sets suffice.
-ESTIMATORS = [
-    LSHHasher(n_bits=4, random_state=0),
-    LSHHasher(n_bits=4, threshold="median", random_state=0),
-    SpectralHasher(n_bits=3),
-    ITQHasher(n_bits=2, n_iter=5, random_state=0),
-    HammingRetriever(LSHHasher(n_bits=4, random_state=0), n_neighbors=1, backend="numpy"),
-    AEHasher(n_bits=4, **_TINY),
-    IDRAEHasher(n_bits=4, **_TINY),
-    IDRAEHasher(n_bits=4, schedule="alternating", distance="squared", **_TINY),
-    LPAEHasher(n_bits=4, **_TINY),
-    WGANAEHasher(n_bits=4, n_critic=2, critic_hidden_layer_sizes=(8,), **_TINY),
-    WGANAEHasher(n_bits=4, lipschitz="clip", n_critic=2, critic_hidden_layer_sizes=(8,), **_TINY),
-    SGHHasher(n_bits=4, **_TINY),
-    SGHHasher(n_bits=4, stochastic=False, **{**_TINY, "hidden_layer_sizes": ()}),
-    SSDHHasher(n_bits=4, **_TINY),
-]
+# Per class: small settings so that the checks' tiny data sets suffice.
+_SMALL = {
+    "ITQHasher": dict(n_bits=2, n_iter=5, random_state=0),
+    "SpectralHasher": dict(n_bits=3),
+    "WGANAEHasher": dict(n_critic=2, critic_hidden_layer_sizes=(8,)),
+}
+# Parameter values that switch behaviour: each gets its own instance.
+_VARIANTS = {
+    "LSHHasher": [dict(threshold="median"), dict(center=False)],
+    "ITQHasher": [dict(normalize=True)],
+    "IDRAEHasher": [
+        dict(schedule="alternating", distance="squared"),
+        dict(init="random", scaling="feature"),
+        dict(scaling="global"),
+    ],
+    "AEHasher": [dict(init="random")],
+    "LPAEHasher": [dict(init="itq")],
+    "WGANAEHasher": [dict(lipschitz="clip"), dict(lipschitz="gp")],
+    "SGHHasher": [dict(stochastic=False, hidden_layer_sizes=())],
+}
+
+
+def _instance(cls, **variant):
+    params = set(cls().get_params())
+    settings = dict(n_bits=4) if "n_bits" in params else {}
+    if "max_epochs" in params:
+        settings.update(_TINY)
+    elif "random_state" in params:
+        settings["random_state"] = 0
+    settings.update(_SMALL.get(cls.__name__, {}))
+    settings.update(variant)
+    return cls(**settings)
+
+
+def _discovered_estimators():
+    estimators = []
+    for name, cls in all_estimators():
+        if name == "HammingRetriever":
+            estimators.append(
+                cls(LSHHasher(n_bits=4, random_state=0), n_neighbors=1, backend="numpy")
+            )
+            continue
+        if "Features" in name:  # image input: checked in test_features.py
+            continue
+        estimators.append(_instance(cls))
+        estimators += [_instance(cls, **variant) for variant in _VARIANTS.get(name, [])]
+    return estimators
+
+
+ESTIMATORS = _discovered_estimators()
+
+
+def test_every_switching_parameter_value_has_an_instance():
+    covered = {
+        (type(e).__name__, k, repr(v)) for e in ESTIMATORS for k, v in e.get_params().items()
+    }
+    for name, variants in _VARIANTS.items():
+        for variant in variants:
+            for key, value in variant.items():
+                assert (name, key, repr(value)) in covered
+    names = {type(e).__name__ for e in ESTIMATORS}
+    assert {"BiHalfHasher", "GreedyHashHasher", "IDRAEHasher", "HammingRetriever"} <= names
+
 
 # Each entry: check name -> the reason it cannot pass for that estimator.
 EXPECTED_FAILED_CHECKS = {}
@@ -67,3 +103,18 @@ def _output(estimator, X):
     if hasattr(estimator, "transform"):
         return estimator.transform(X)
     return estimator.kneighbors(X)[1]
+
+
+HASHERS = [e for e in ESTIMATORS if hasattr(e, "decision_function")]
+
+
+@pytest.mark.parametrize("hasher", HASHERS, ids=lambda e: type(e).__name__)
+def test_hasher_contract(hasher):
+    """0/1 uint8 codes that are the signs of decision_function; seeded fits are identical."""
+    X = np.random.default_rng(1).normal(size=(80, 6))
+    first = clone(hasher).fit(X)
+    codes = first.transform(X)
+    assert codes.dtype == np.uint8 and codes.shape == (80, hasher.n_bits)
+    assert set(np.unique(codes)) <= {0, 1}
+    np.testing.assert_array_equal(codes, (first.decision_function(X) > 0).astype(np.uint8))
+    np.testing.assert_array_equal(clone(hasher).fit(X).transform(X), codes)

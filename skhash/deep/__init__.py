@@ -10,16 +10,20 @@ except ImportError as exc:  # pragma: no cover - exercised without torch install
 
 from ._autoencoder import AEHasher, IDRAEHasher, LPAEHasher, WGANAEHasher
 from ._base import BaseDeepHasher
+from ._bihalf import BiHalfHasher
 from ._callbacks import Callback, Checkpoint, EarlyStopping, LRScheduler, ProgressBar
+from ._greedyhash import GreedyHashHasher
 from ._sgh import SGHHasher
 from ._ssdh import SSDHHasher
 
 __all__ = [
     "AEHasher",
     "BaseDeepHasher",
+    "BiHalfHasher",
     "Callback",
     "Checkpoint",
     "EarlyStopping",
+    "GreedyHashHasher",
     "IDRAEHasher",
     "LPAEHasher",
     "LRScheduler",

@@ -1,9 +1,6 @@
 """Autoencoder hashers: plain AE and its three distribution-matching variants."""
 
-import inspect
 import itertools
-import re
-import textwrap
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,6 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..linear import ITQHasher
 from ._base import BaseDeepHasher
+from ._docs import doc_filler
 from ._losses import (
     assignment_wasserstein,
     critic_gradient_penalty,
@@ -100,25 +98,7 @@ _SHARED_ATTRS_DOC = """
 """
 
 
-def _doc(cls):
-    # Indent the shared sections like the placeholder line they replace.
-    template = cls.__doc__
-    indent = re.search(r"^( *)\{shared_params\}", template, re.M).group(1)
-
-    def shared(doc):
-        return textwrap.indent(textwrap.dedent(doc).strip("\n"), indent).lstrip(" ")
-
-    # The defaults that differ between the autoencoders, as the signature has them.
-    params = _SHARED_PARAMS_DOC
-    for name in ("init", "batch_size", "max_epochs"):
-        default = inspect.signature(cls).parameters[name].default
-        params = params.replace(
-            f"<{name}>", f'"{default}"' if isinstance(default, str) else str(default)
-        )
-    cls.__doc__ = template.format(
-        shared_params=shared(params), shared_attrs=shared(_SHARED_ATTRS_DOC)
-    )
-    return cls
+_doc = doc_filler(_SHARED_PARAMS_DOC, _SHARED_ATTRS_DOC)
 
 
 class _AutoencoderHasher(BaseDeepHasher):

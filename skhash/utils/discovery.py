@@ -40,7 +40,7 @@ def all_estimators(type_filter=None):
     --------
     >>> from skhash.utils.discovery import all_estimators
     >>> [name for name, _ in all_estimators("hasher")][:3]
-    ['AEHasher', 'IDRAEHasher', 'ITQHasher']
+    ['AEHasher', 'BiHalfHasher', 'GreedyHashHasher']
     """
     kinds = [type_filter] if isinstance(type_filter, str) else list(type_filter or [])
     unknown = set(kinds) - set(_TYPES)

@@ -1,0 +1,180 @@
+"""GreedyHash (Su et al., NeurIPS 2018), unsupervised, on feature vectors."""
+
+from numbers import Real
+
+import torch
+import torch.nn.functional as F
+from sklearn.utils._param_validation import Interval
+
+from ._base import BaseDeepHasher
+from ._docs import doc_filler
+from ._modules import MLP
+
+__all__ = ["GreedyHashHasher"]
+
+
+def cosine_matching_loss(X, B):
+    """Mean squared difference of the cosine similarities of paired rows of ``X`` and ``B``.
+
+    The first half of the minibatch is paired with the second half, as in the released
+    GreedyHash and Bi-half code: the codes' cosine similarity should equal the features'.
+    """
+    half = X.shape[0] // 2
+    target = F.cosine_similarity(X[:half], X[half : 2 * half], dim=1)
+    codes = F.cosine_similarity(B[:half], B[half : 2 * half], dim=1)
+    return F.mse_loss(codes, target)
+
+
+class _SimilarityPreservingHasher(BaseDeepHasher):
+    """An encoder ``h = f(x)`` whose binary codes keep the cosine similarities of ``x``.
+
+    A subclass gives the training-time binarisation ``_binarize(h) -> (B, penalty)``;
+    the code is ``sign(h)`` (``decision_function`` returns ``h``).
+    """
+
+    def _build_modules(self, n_features):
+        hidden = self._hidden_layer_sizes()
+        return {"encoder": MLP(n_features, hidden, self.n_bits, self.activation)}
+
+    def _loss(self, X_batch):
+        h = self.module_["encoder"](X_batch)
+        B, penalty = self._binarize(h)
+        similarity = cosine_matching_loss(X_batch, B)
+        return {"loss": similarity + penalty, "similarity": similarity, "penalty": penalty}
+
+
+_DOC_SHARED = """
+    hidden_layer_sizes : tuple of int, default=()
+        Hidden layers of the encoder; ``()`` is the single fully connected hashing layer
+        of the original, on top of (frozen) CNN features.
+    activation : {"relu", "leaky_relu", "tanh", "elu", "gelu"}, default="relu"
+        Activation of the hidden layers.
+    batch_size : int, default=<batch_size>
+        Minibatch size; each step matches the similarities of ``batch_size // 2`` pairs.
+    max_epochs : int or "auto", default=<max_epochs>
+        Passes over the training data; ``"auto"``: about 400 optimiser steps.
+    lr : float, default=<lr>
+        Learning rate.
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"}, default="adam"
+        Optimiser of the encoder.
+    n_jobs : int, default=None
+        Threads of torch and of BLAS inside ``fit`` and ``transform`` (restored after);
+        ``None`` means 1, ``-1`` all cores.
+    device : str, default="auto"
+        ``"auto"`` trains on CUDA when available, else on the CPU; or a torch device name.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation and shuffling; an int gives identical codes across runs on
+        the CPU.
+    verbose : bool, default=False
+        Show a progress bar over minibatches with the loss terms (tqdm).
+    callbacks : list of Callback, default=None
+        Training callbacks of :mod:`skhash.deep` (early stopping, schedules, checkpoints).
+"""
+
+_DOC_ATTRS = """
+    module_ : torch.nn.ModuleDict
+        ``"encoder"``, in eval mode. After unpickling it lives on the CPU.
+    device_ : torch.device
+        Device used for training.
+    history_ : list of dict
+        One dict per epoch: the mean ``"loss"``, ``"similarity"`` (the cosine matching
+        term) and ``"penalty"``, ``"epoch"`` and ``"time"`` (seconds).
+    loss_curve_ : list of float
+        ``history_[i]["loss"]`` per epoch.
+    n_iter_ : int
+        Number of epochs completed.
+    n_epochs_ : int
+        Number of epochs planned.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+"""
+
+
+fill_doc = doc_filler(_DOC_SHARED, _DOC_ATTRS)
+
+
+@fill_doc
+class GreedyHashHasher(_SimilarityPreservingHasher):
+    """GreedyHash: the sign in the forward pass, its gradient passed through unchanged.
+
+    An encoder (by default one linear layer) maps ``x`` to ``h``; training binarises
+    with ``B = sign(h)`` and back-propagates through it as if it were the identity (the
+    greedy straight-through estimator). The unsupervised loss makes the cosine similarity
+    of paired codes equal that of their input features, plus ``alpha * mean(| |h| - 1 |^3)``
+    pulling ``h`` to ``+-1``. The code is ``1[h > 0]``.
+
+    Parameters
+    ----------
+    n_bits : int, default=64
+        Number of bits.
+    alpha : float, default=0.1
+        Weight of the penalty pulling ``h`` towards ``+-1``.
+    {shared_params}
+
+    Attributes
+    ----------
+    {shared_attrs}
+
+    See Also
+    --------
+    BiHalfHasher : the same loss with a balanced (half +1, half -1) binarisation.
+
+    References
+    ----------
+    S. Su, C. Zhang, K. Han, Y. Tian, "Greedy Hash: Towards Fast Optimization for
+    Accurate Hash Coding in CNN", NeurIPS 2018 (code ``ssppp/GreedyHash``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhash import GreedyHashHasher
+    >>> X = np.random.default_rng(0).uniform(size=(200, 20))
+    >>> greedy = GreedyHashHasher(n_bits=8, max_epochs=2, random_state=0).fit(X)
+    >>> greedy.transform(X[:3]).shape
+    (3, 8)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseDeepHasher._parameter_constraints,
+        "alpha": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_bits=64,
+        *,
+        alpha=0.1,
+        hidden_layer_sizes=(),
+        activation="relu",
+        batch_size=256,
+        max_epochs="auto",
+        lr=1e-3,
+        optimizer="adam",
+        n_jobs=None,
+        device="auto",
+        random_state=None,
+        verbose=False,
+        callbacks=None,
+    ):
+        super().__init__(
+            n_bits=n_bits,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            lr=lr,
+            optimizer=optimizer,
+            n_jobs=n_jobs,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            callbacks=callbacks,
+        )
+        self.alpha = alpha
+
+    def _binarize(self, h):
+        B = h + (torch.sign(h) - h).detach()  # sign forward, identity backward
+        penalty = self.alpha * (h.abs() - 1).pow(3).abs().mean()
+        return B, penalty

@@ -194,8 +194,16 @@ def codes_to_words(codes):
 
 
 def distance_dtype(n_words):
-    """Smallest unsigned integer dtype that holds a distance between ``n_words`` words."""
+    """Smallest unsigned integer dtype that holds a distance between ``n_words`` words.
+
+    The compact type of the internal kernels; results given to users are
+    :func:`result_distance_dtype`."""
     return np.uint8 if 64 * n_words <= np.iinfo(np.uint8).max else np.uint16
+
+
+def result_distance_dtype(n_bits):
+    """Signed dtype of the distances skhash returns: ``d1 - d2`` must not wrap around."""
+    return np.int16 if n_bits <= np.iinfo(np.int16).max else np.int32
 
 
 def hamming_block(query_words, db_words, out=None):
@@ -284,7 +292,8 @@ def hamming_distances(codes_a, codes_b=None):
     Returns
     -------
     distances : ndarray of shape (n_a, n_b)
-        Integer counts of differing bits (``uint8`` up to 192 bits, else ``uint16``).
+        Integer counts of differing bits, ``int16`` (signed, so that differences of
+        distances do not wrap around).
 
     See Also
     --------
@@ -295,7 +304,7 @@ def hamming_distances(codes_a, codes_b=None):
     >>> from skhash import hamming_distances
     >>> hamming_distances([[0, 1, 1], [1, 1, 1]], [[0, 0, 0]])
     array([[2],
-           [3]], dtype=uint8)
+           [3]], dtype=int16)
     """
     codes_a = check_codes(codes_a, name="codes_a")
     codes_b = (
@@ -305,7 +314,7 @@ def hamming_distances(codes_a, codes_b=None):
     )
     words_a = codes_to_words(codes_a)
     words_b = codes_to_words(codes_b)
-    out = np.empty((len(words_a), len(words_b)), dtype=distance_dtype(words_a.shape[1]))
+    out = np.empty((len(words_a), len(words_b)), dtype=result_distance_dtype(codes_a.shape[1]))
     for start, stop, block in iter_hamming_distances(words_a, words_b):
         out[start:stop] = block
     return out

@@ -47,12 +47,14 @@ def test_bit_strings():
 
 
 @pytest.mark.parametrize("n_bits", [13, 64])
-@pytest.mark.parametrize("source", ["codes", "big-endian file"])
+@pytest.mark.parametrize("source", ["codes", "big-endian file", "path"])
 def test_faiss_index_gives_the_retrievers_neighbours(tmp_path, n_bits, source):
     pytest.importorskip("faiss", reason="faiss-cpu not installed: pip install 'skhash[faiss]'")
     db, queries = random_codes(3000, n_bits, 1), random_codes(50, n_bits, 2)
     if source == "codes":
         index = to_faiss_index(db)
+    elif source == "path":
+        index = to_faiss_index(save_codes(tmp_path / "db", db))
     else:
         save_codes(tmp_path / "db.npy", db, bitorder="big")
         index = to_faiss_index(load_codes(tmp_path / "db.npy", mmap_mode="r"))
@@ -65,6 +67,40 @@ def test_faiss_index_gives_the_retrievers_neighbours(tmp_path, n_bits, source):
     )
     np.testing.assert_array_equal(ind, ref_ind)
     np.testing.assert_array_equal(dist, ref_dist)
+
+
+@pytest.mark.parametrize(
+    "factory, params, kind",
+    [
+        ("BIVF16", {"nprobe": 16}, "IndexBinaryIVF"),
+        ("BHNSW32", {"ef_search": 400}, "IndexBinaryHNSW"),
+        ("BMultiHash2x8", {}, "IndexBinaryMultiHash"),
+    ],
+)
+def test_approximate_faiss_indexes(factory, params, kind):
+    pytest.importorskip("faiss", reason="faiss-cpu not installed: pip install 'skhash[faiss]'")
+    db, queries = random_codes(3000, 64, 1), random_codes(50, 64, 2)
+    index = to_faiss_index(db, factory, **params)
+    assert type(index).__name__ == kind and index.ntotal == 3000
+    dist, ind = index.search(pack_codes(db[:20], bitorder="little"), 1)
+    np.testing.assert_array_equal(dist[:, 0], 0)  # every database code finds itself
+    if factory != "BMultiHash2x8":  # all cells / a wide beam: as good as exact search
+        ref_dist, _ = HammingRetriever(n_neighbors=5, backend="numpy").fit(db).kneighbors(queries)
+        dist, _ = index.search(pack_codes(queries, bitorder="little"), 5)
+        np.testing.assert_array_equal(np.sort(dist, axis=1), ref_dist)
+
+
+def test_faiss_index_options_are_checked():
+    pytest.importorskip("faiss", reason="faiss-cpu not installed: pip install 'skhash[faiss]'")
+    db = random_codes(300, 64, 1)
+    with pytest.raises(ValueError, match="not a faiss binary index factory string"):
+        to_faiss_index(db, "IVF16,Flat")
+    with pytest.raises(ValueError, match="nprobe applies to IVF indexes"):
+        to_faiss_index(db, "BFlat", nprobe=4)
+    with pytest.raises(ValueError, match="ef_search applies to HNSW"):
+        to_faiss_index(db, "BIVF4", ef_search=4)
+    with pytest.raises(ValueError, match="needs 128 bits but the codes have 64"):
+        to_faiss_index(db, "BMultiHash8x16")
 
 
 def _postgres_binaries():

@@ -33,7 +33,7 @@ def _random_weights(estimator):
     """Fit an extractor with ``weights=None`` without its (expected) warning."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*random weights", category=UserWarning)
-        return estimator.fit(IMAGES)
+        return estimator.set_params(weights=None).fit(IMAGES)
 
 
 @pytest.fixture(scope="module")
@@ -132,9 +132,10 @@ def test_vgg16_layers_match_functional_reference(vgg, layer, tmp_path):
         np.testing.assert_array_equal(grid, np.repeat(grid[:, :, :1], 49, axis=2))
 
 
-def test_vgg16_random_weights_warn_and_are_reproducible(vgg):
-    with pytest.warns(UserWarning, match="random weights: the features are meaningless"):
-        again = clone(vgg).fit(IMAGES)
+def test_vgg16_random_weights_are_an_explicit_opt_in_and_reproducible(vgg):
+    assert VGG16Features().weights == "imagenet"
+    assert vgg.weights is None
+    again = clone(vgg).fit(IMAGES)
     np.testing.assert_array_equal(again.transform(IMAGES), vgg.transform(IMAGES))
 
 
@@ -167,7 +168,7 @@ def test_vgg16_rejects_wrong_weights_files(tmp_path):
         VGG16Features(weights=tmp_path / "wrong.pth").fit(IMAGES)
 
 
-def test_vgg16_imagenet_downloads_only_on_request_and_fails_clearly_offline(monkeypatch):
+def test_vgg16_imagenet_by_default_fails_clearly_offline(monkeypatch):
     calls = []
 
     def offline(url, **kwargs):
@@ -181,12 +182,10 @@ def test_vgg16_imagenet_downloads_only_on_request_and_fails_clearly_offline(monk
     )
     monkeypatch.setitem(sys.modules, "torchvision", types.ModuleType("torchvision"))
     monkeypatch.setitem(sys.modules, "torchvision.models", fake_models)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        VGG16Features(image_size=32, device="cpu").fit(IMAGES)
-    assert calls == []
+    VGG16Features(weights=None, image_size=32, device="cpu").fit(IMAGES)
+    assert calls == []  # random weights: nothing to download
     with pytest.raises(OSError, match=r"could not download.*pass its path"):
-        VGG16Features(weights="imagenet", device="cpu").fit(IMAGES)
+        VGG16Features(device="cpu").fit(IMAGES)
     url, kwargs = calls[0]
     assert url == "https://example.invalid/vgg16-397923af.pth" and kwargs["check_hash"]
 
@@ -395,7 +394,7 @@ def test_dask_images_give_lazy_features_equal_to_numpy():
     da = pytest.importorskip("dask.array")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        extractor = VGG16Features(image_size=32, layer="pool5", device="cpu").fit(IMAGES)
+        extractor = VGG16Features(None, image_size=32, layer="pool5", device="cpu").fit(IMAGES)
     lazy = extractor.transform(da.from_array(IMAGES, chunks=(3, -1, -1, -1)))
     assert isinstance(lazy, da.Array) and lazy.dtype == np.float32
     np.testing.assert_allclose(lazy.compute(), extractor.transform(IMAGES), rtol=1e-5, atol=1e-6)

@@ -245,3 +245,30 @@ def test_missing_optional_backend_names_the_extra(monkeypatch, backend, extra):
         HammingRetriever(backend=backend).fit(np.zeros((3, 8), dtype=np.uint8))
     if backend == "faiss":  # "auto" falls back to numpy
         assert HammingRetriever().fit(np.zeros((3, 8), dtype=np.uint8)).backend_ == "numpy"
+
+
+def test_graphs_feed_isomap_and_tsne_with_one_extra_neighbour():
+    from sklearn.manifold import TSNE, Isomap
+
+    codes = np.random.default_rng(0).integers(0, 2, (120, 32))
+    retriever = HammingRetriever(backend="numpy").fit(codes)
+    graph = retriever.kneighbors_graph(n_neighbors=11, mode="distance").astype(float)
+    assert Isomap(n_neighbors=10, metric="precomputed").fit_transform(graph).shape == (120, 2)
+    short = retriever.kneighbors_graph(n_neighbors=10, mode="distance").astype(float)
+    with pytest.raises(ValueError, match="11 neighbors per samples are required"):
+        Isomap(n_neighbors=10, metric="precomputed").fit(short)
+    tsne_graph = retriever.kneighbors_graph(n_neighbors=int(3 * 5 + 1) + 1, mode="distance")
+    embedding = TSNE(perplexity=5, metric="precomputed", init="random", random_state=0)
+    assert embedding.fit_transform(tsne_graph.astype(float)).shape == (120, 2)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "faiss", "torch"])
+def test_distances_are_signed_so_differences_do_not_wrap(backend):
+    if backend != "numpy":
+        pytest.importorskip(backend)
+    codes = np.random.default_rng(0).integers(0, 2, (50, 16))
+    retriever = HammingRetriever(n_neighbors=3, backend=backend).fit(codes)
+    dist, _ = retriever.kneighbors(codes[:5])
+    assert dist.dtype == np.int16 and (dist[:, 0] - dist[:, 2] <= 0).all()
+    radius_dist, _ = retriever.radius_neighbors(codes[:5], radius=4)
+    assert all(d.dtype == np.int16 for d in radius_dist)

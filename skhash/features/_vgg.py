@@ -1,7 +1,6 @@
 """VGG16 activations (fc7, fc6 or pool5) as image features."""
 
 import os
-import warnings
 
 from sklearn.utils._param_validation import StrOptions
 
@@ -25,14 +24,15 @@ class VGG16Features(BaseImageFeatures):
 
     Parameters
     ----------
-    weights : None, "imagenet" or path, default=None
-        ``None``: random weights (fixed seed), for tests only: the features are then
-        meaningless and a warning says so. ``"imagenet"``: torchvision's ImageNet weights,
-        downloaded (once, into the torch hub cache) only because you asked, from the address
-        torchvision publishes (so torchvision must import, else an ``ImportError`` says to pass
-        a path); offline this is an ``OSError`` telling you to pass a path instead. A path:
-        a file holding a VGG16 state dict with torchvision's keys (``features.N.*``,
-        ``classifier.N.*``), such as torchvision's ``vgg16-397923af.pth``.
+    weights : "imagenet", path or None, default="imagenet"
+        ``"imagenet"``: torchvision's ImageNet weights, downloaded once into the torch hub
+        cache from the address torchvision publishes (install the ``vgg`` extra, or the
+        torchvision that matches your torch; without it an ``ImportError``, and offline
+        an ``OSError``, says how to pass a file instead). A path: a file holding a VGG16
+        state dict with torchvision's keys (``features.N.*``, ``classifier.N.*``), such as
+        torchvision's ``vgg16-397923af.pth`` downloaded elsewhere. ``None``: random weights
+        (fixed seed), an explicit opt-in for tests: the features are meaningless for
+        retrieval.
     layer : {"fc7", "fc6", "pool5"}, default="fc7"
         ``"fc7"``: output of the second fully connected layer after ReLU (4096 features),
         the usual input of hashing methods; ``"fc6"``: the first one (4096);
@@ -77,10 +77,7 @@ class VGG16Features(BaseImageFeatures):
     >>> from skhash.features import VGG16Features
     >>> images = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3), dtype=np.uint8)
     >>> vgg = VGG16Features(weights=None, image_size=32, device="cpu")  # random weights
-    >>> import warnings
-    >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("ignore")
-    ...     features = vgg.fit_transform(images)
+    >>> features = vgg.fit_transform(images)
     >>> features.shape, features.dtype
     ((2, 4096), dtype('float32'))
     """
@@ -93,7 +90,7 @@ class VGG16Features(BaseImageFeatures):
     _n_features_by_layer = {"fc7": 4096, "fc6": 4096, "pool5": 512 * 7 * 7}
 
     def __init__(
-        self, weights=None, *, layer="fc7", image_size=224, batch_size=64, device="auto",
+        self, weights="imagenet", *, layer="fc7", image_size=224, batch_size=64, device="auto",
         verbose=False,
     ):  # fmt: skip
         self.weights = weights
@@ -109,11 +106,7 @@ class VGG16Features(BaseImageFeatures):
         return VGG16()
 
     def _load_module(self, torch):
-        if self.weights is None:
-            warnings.warn(
-                "VGG16Features(weights=None) uses random weights: the features are meaningless "
-                "for retrieval. Pass weights='imagenet' or the path of a VGG16 state dict."
-            )
+        if self.weights is None:  # the explicit opt-in to random weights
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(0)
                 return self._empty_module(torch)

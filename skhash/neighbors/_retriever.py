@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._bits import check_bitorder, check_codes, distance_dtype, unpack_codes
+from .._bits import check_bitorder, check_codes, result_distance_dtype, unpack_codes
 from .._dask import is_dask_array, map_row_blocks
 from .._io import PackedCodes
 from ..utils import NoBoolIntegersMixin, check_labels
@@ -98,7 +98,7 @@ class HammingRetriever(NoBoolIntegersMixin, BaseEstimator):
     >>> retriever = HammingRetriever(n_neighbors=2, backend="numpy").fit(db)
     >>> dist, ind = retriever.kneighbors([[0, 0, 1, 0]])
     >>> dist, ind
-    (array([[1, 1]], dtype=uint8), array([[0, 2]]))
+    (array([[1, 1]], dtype=int16), array([[0, 2]]))
     >>> retriever.radius_neighbors([[0, 0, 1, 0]], radius=1, return_distance=False)[0]
     array([0, 2])
     """
@@ -263,8 +263,9 @@ class HammingRetriever(NoBoolIntegersMixin, BaseEstimator):
 
         Returns
         -------
-        dist : ndarray of shape (n_queries, n_neighbors), unsigned integer dtype
-            Hamming distances, ascending. Only when ``return_distance=True``.
+        dist : ndarray of shape (n_queries, n_neighbors), dtype int16
+            Hamming distances, ascending (signed: differences do not wrap around). Only
+            when ``return_distance=True``.
         ind : ndarray of shape (n_queries, n_neighbors)
             Database indices; among equal distances, in increasing order.
         """
@@ -286,7 +287,9 @@ class HammingRetriever(NoBoolIntegersMixin, BaseEstimator):
             dist, ind = _drop_self(dist, ind)
         else:
             dist, ind = self._index.kneighbors(self._queries(X), k)
-        return (dist, ind) if return_distance else ind
+        if not return_distance:
+            return ind
+        return dist.astype(result_distance_dtype(self.n_bits_), copy=False), ind
 
     def radius_neighbors(self, X=None, radius=None, return_distance=True, sort_results=True):
         """Database codes within Hamming distance ``radius`` (inclusive) of each query.
@@ -316,7 +319,7 @@ class HammingRetriever(NoBoolIntegersMixin, BaseEstimator):
         ind_rows = _split(ind, indptr)
         if not return_distance:
             return ind_rows
-        return _split(dist, indptr), ind_rows
+        return _split(dist.astype(result_distance_dtype(self.n_bits_)), indptr), ind_rows
 
     def _radius_csr(self, X, radius, sort_results=True):
         check_is_fitted(self)
@@ -419,7 +422,7 @@ class HammingRetriever(NoBoolIntegersMixin, BaseEstimator):
     def _dask_kneighbors(self, X, k, return_distance):
         """Lazy ``kneighbors`` of a dask array: one search per chunk of queries."""
         validate_data(self, X, skip_check_array=True, reset=False)
-        dtype = distance_dtype(-(-self.n_bits_ // 64))
+        dtype = result_distance_dtype(self.n_bits_)
 
         def search(block):  # distances and indices side by side, one task per chunk
             dist, ind = self.kneighbors(block, k)

@@ -1,6 +1,7 @@
 """Retrieval metrics for binary codes, computed from per-distance counts."""
 
 from ._curves import hamming_radius_pr_curve, precision_recall_curve
+from ._neighbours import neighbour_recall
 from ._plot import RetrievalPRDisplay
 from ._retrieval import (
     MAP_PRESETS,
@@ -9,7 +10,12 @@ from ._retrieval import (
     precision_within_radius,
     recall_at_k,
 )
-from ._scorers import make_retrieval_scorer, map_scorer, precision_scorer
+from ._scorers import (
+    make_retrieval_scorer,
+    map_scorer,
+    neighbour_recall_scorer,
+    precision_scorer,
+)
 
 __all__ = [
     "MAP_PRESETS",
@@ -18,6 +24,8 @@ __all__ = [
     "make_retrieval_scorer",
     "map_scorer",
     "mean_average_precision",
+    "neighbour_recall",
+    "neighbour_recall_scorer",
     "precision_at_k",
     "precision_recall_curve",
     "precision_scorer",

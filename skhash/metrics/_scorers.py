@@ -5,6 +5,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.pipeline import Pipeline
 
+from ._neighbours import neighbour_recall
 from ._retrieval import (
     mean_average_precision,
     precision_at_k,
@@ -12,7 +13,12 @@ from ._retrieval import (
     recall_at_k,
 )
 
-__all__ = ["make_retrieval_scorer", "map_scorer", "precision_scorer"]
+__all__ = [
+    "make_retrieval_scorer",
+    "map_scorer",
+    "neighbour_recall_scorer",
+    "precision_scorer",
+]
 
 _METRICS = {
     "map": mean_average_precision,
@@ -163,3 +169,59 @@ def precision_scorer(k=100, **metric_kw):
     make_retrieval_scorer(precision_at_k, k=10)
     """
     return make_retrieval_scorer(precision_at_k, k=k, **metric_kw)
+
+
+class _NeighbourRecallScorer:
+    """Picklable label-free scorer; see :func:`neighbour_recall_scorer`."""
+
+    def __init__(self, kwargs):
+        self.kwargs = kwargs
+
+    def __call__(self, estimator, X, y=None):
+        if _final_retriever(estimator) is not None:
+            raise TypeError(
+                "neighbour_recall_scorer scores hashers (or pipelines ending in one): a "
+                "retriever keeps only the codes of its database, not its features."
+            )
+        return neighbour_recall(estimator.transform(X), None, X, None, **self.kwargs)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
+        return f"neighbour_recall_scorer({args})"
+
+
+def neighbour_recall_scorer(k=10, at=100, metric="euclidean"):
+    """Label-free scorer: :func:`neighbour_recall` of each fold against itself.
+
+    Every sample of the fold is a query ranked against the rest of the fold; its ``k``
+    exact nearest neighbours in the features given to the scorer (``X``, before any step
+    of the pipeline) are the ground truth. ``y`` is ignored, so ``GridSearchCV`` can tune a
+    hasher on data without labels (``fit(X)``).
+
+    Parameters
+    ----------
+    k, at, metric :
+        See :func:`neighbour_recall`.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y=None) -> float``, higher is better.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from skhash import ITQHasher
+    >>> from skhash.metrics import neighbour_recall_scorer
+    >>> X = np.random.default_rng(0).normal(size=(300, 16))
+    >>> search = GridSearchCV(ITQHasher(random_state=0), {"n_bits": [4, 16]},
+    ...                       scoring=neighbour_recall_scorer(k=5, at=20), cv=2).fit(X)
+    >>> search.best_params_
+    {'n_bits': 16}
+    """
+    neighbour_recall(
+        np.zeros((max(k, at) + 2, 1), np.uint8), None, np.eye(max(k, at) + 2), k=k, at=at,
+        metric=metric,
+    )  # fmt: skip
+    return _NeighbourRecallScorer({"k": k, "at": at, "metric": metric})

@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from skhash.datasets import load_cifar10_features, load_mnist
+from skhash.datasets import get_data_home, load_cifar10_features, load_mnist
 from skhash.metrics import mean_average_precision, precision_at_k
 
-DATA = Path(
+# The data folder: $SKHASH_DATA, else ../shared/data next to the repository.
+DATA = get_data_home(
     os.environ.get("SKHASH_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
 )
 

@@ -25,7 +25,7 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from skhash import HammingRetriever, ITQHasher
 from skhash.features import EfficientNetLite0Features
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+from ._common import DATA
 
 
 def codes_map(first_step, X_db, y_db, X_query, y_query, n_bits):
@@ -57,16 +57,14 @@ def bare_recipe(images):
     return np.concatenate(out)
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n-db", type=int, default=2000)
     parser.add_argument("--n-query", type=int, default=500)
     parser.add_argument("--n-bits", type=int, default=64)
     parser.add_argument("--n-speed", type=int, default=128, help="images for the speed ratio")
-    parser.add_argument(
-        "--data", type=Path, default=Path(os.environ.get("SKHASH_DATA", DEFAULT_DATA))
-    )
-    args = parser.parse_args()
+    parser.add_argument("--data", type=Path, default=DATA)
+    args = parser.parse_args(argv)
 
     import torch
 

@@ -17,19 +17,16 @@ import os
 import platform
 import time
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 
 from skhash.metrics import mean_average_precision
 
+from ._common import DATA
+
 
 def load_codes(n_bits):
-    root = Path(
-        os.environ.get(
-            "SKHASH_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
-        )
-    )
+    root = DATA
     if (root / "mnist_train.npz").exists():
         from skhash import ITQHasher
 
@@ -66,12 +63,12 @@ def dense_map(q, db, y_q, y_db, at, kind):
     return results
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bits", type=int, default=64)
     parser.add_argument("--slice", type=int, default=500)
     parser.add_argument("--n-jobs", type=int, default=1)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     name, q, db, y_q, y_db = load_codes(args.bits)
     n_q, n_db = len(q), len(db)
     print(

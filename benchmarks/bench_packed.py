@@ -33,12 +33,12 @@ def measure(func):
     return elapsed, peak, out
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n-db", type=int, default=1_000_000)
     parser.add_argument("--n-query", type=int, default=100)
     parser.add_argument("--working-memory", type=float, default=64, help="MiB")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     print(
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
         f"{args.n_db} codes of 64 bits, {args.n_query} queries, k=10"

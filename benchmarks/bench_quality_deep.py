@@ -19,12 +19,13 @@ import argparse
 import time
 
 import torch
-from _common import cifar_efficientnet_protocol, evaluate, mnist_released_protocol
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skhash import ITQHasher
 from skhash.deep import AEHasher, IDRAEHasher, LPAEHasher, WGANAEHasher
+
+from ._common import cifar_efficientnet_protocol, evaluate, mnist_released_protocol
 
 DEFAULTS = {
     "AE": AEHasher,
@@ -68,7 +69,7 @@ def cifar():
     for name, cls in DEFAULTS.items():
         est = make_pipeline(StandardScaler(), cls(n_bits=64, device="cpu", random_state=0))
         run(f"StandardScaler + {name}", est, data)
-    # The best settings found for IDR-AE on these features: benchmarks/results/notes/issue-5.md.
+    # The best settings found for IDR-AE on these features (docs/methods/idrae.rst).
     for hidden in [(1024,), ()]:
         est = make_pipeline(
             StandardScaler(),
@@ -77,11 +78,11 @@ def cifar():
         run(f"StandardScaler + IDR-AE {hidden}", est, data)
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("datasets", nargs="*", default=["mnist", "cifar"])
     parser.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     for name in args.datasets:
         {"mnist": mnist, "cifar": cifar}[name]()

@@ -33,7 +33,7 @@ def interleaved_best_times(repeats, calls):
     return best, outs
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-db", type=int, default=1_000_000)
     parser.add_argument("--n-queries", type=int, default=1000)
@@ -41,7 +41,7 @@ def main():
     parser.add_argument("--k", type=int, nargs="+", default=[1, 10, 100])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--n-jobs", type=int, default=-1)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     n_threads = os.cpu_count() if args.n_jobs == -1 else args.n_jobs
     faiss.omp_set_num_threads(n_threads)

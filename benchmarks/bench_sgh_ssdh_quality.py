@@ -16,11 +16,12 @@ import time
 
 import numpy as np
 import torch
-from _common import DATA
 from sklearn.model_selection import train_test_split
 
 from skhash import ITQHasher, LSHHasher, SGHHasher, SSDHHasher
 from skhash.metrics import mean_average_precision, precision_at_k
+
+from ._common import DATA
 
 
 def load(name):
@@ -48,13 +49,13 @@ HASHERS = {
 }
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bits", type=int, nargs="+", default=[32, 64])
     parser.add_argument("--sets", nargs="+", default=["cifar", "mnist"])
     parser.add_argument("--methods", nargs="+", default=list(HASHERS))
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     print("| set | bits | method | mAP@all | P@1000 | fit (s) |")
     print("|---|---|---|---|---|---|")

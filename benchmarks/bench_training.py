@@ -28,7 +28,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _common import mnist_released_protocol
 
 from skhash.deep import (
     AEHasher,
@@ -45,6 +44,8 @@ from skhash.deep._losses import (
     sample_bernoulli,
 )
 from skhash.deep._modules import MLP
+
+from ._common import mnist_released_protocol
 
 RESULTS = Path(__file__).resolve().parent / "results"
 METHODS = {
@@ -150,7 +151,7 @@ def plot_lg(curves, path, rows):
     fig.savefig(path, dpi=120)
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument(
@@ -163,7 +164,7 @@ def main():
     parser.add_argument(
         "--only-lg-term", action="store_true", help="only the L_G forward + backward timings"
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     batch_sizes = [128, 512, 2048]
     if args.only_lg_term:

@@ -40,6 +40,7 @@ from skhash.datasets import (
     query_database_split,
 )
 from skhash.metrics import mean_average_precision
+from skhash.utils.discovery import HASHER_NAMES
 
 METHODS = (
     "LSHHasher",
@@ -49,14 +50,7 @@ METHODS = (
     "BiHalfHasher",
     "GreedyHashHasher",
 )
-SHORT_NAMES = {
-    "LSHHasher": "LSH",
-    "ITQHasher": "ITQ",
-    "IDRAEHasher": "IDR-AE",
-    "AEHasher": "AE",
-    "BiHalfHasher": "Bi-half",
-    "GreedyHashHasher": "GreedyHash",
-}
+SHORT_NAMES = {cls: name for name, cls in HASHER_NAMES.items()}
 QUICK_SAMPLES = 600
 
 

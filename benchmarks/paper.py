@@ -43,23 +43,12 @@ from skhash.metrics import (
     precision_at_k,
     precision_recall_curve,
 )
+from skhash.utils.discovery import HASHER_NAMES
 
 METHODS = ["LSH", "SH", "ITQ", "SGH", "SSDH", "WGAN-AE", "LP-AE", "IDR-AE"]
 AUTOENCODERS = ["AE", "WGAN-AE", "LP-AE", "IDR-AE"]
-CLASS_NAMES = {
-    "LSH": "LSHHasher",
-    "SH": "SpectralHasher",
-    "ITQ": "ITQHasher",
-    "SGH": "SGHHasher",
-    "SSDH": "SSDHHasher",
-    "AE": "AEHasher",
-    "WGAN-AE": "WGANAEHasher",
-    "LP-AE": "LPAEHasher",
-    "IDR-AE": "IDRAEHasher",
-    # Since the paper (issue: beyond the paper): run them with --methods BiHalf GreedyHash.
-    "BiHalf": "BiHalfHasher",
-    "GreedyHash": "GreedyHashHasher",
-}
+# Table name -> class name: the registry shared with the demo.
+CLASS_NAMES = HASHER_NAMES
 
 # Grid per method, searched at 64 bits on the training split (never on the queries). A best
 # value on the edge of its grid means the grid is too narrow: the report flags it.

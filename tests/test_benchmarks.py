@@ -117,3 +117,22 @@ def test_cross_dataset_report_on_sklearn_digits(tmp_path):
     # Merging a run with itself keeps one row per (data set, method, bits, seed).
     merged = main(["--from-json", str(out), str(out)])
     assert len(merged) == 12
+
+
+def test_one_entry_point_lists_and_runs_every_benchmark(capsys):
+    import importlib
+    import inspect
+
+    from benchmarks.__main__ import available, main
+
+    names = available()
+    assert {"paper", "cross_dataset", "bench_threads", "bench_faiss_indexes"} <= set(names)
+    assert all(summary for summary in names.values())
+    for name in names:  # each has main(argv), so that the entry point can pass options
+        params = inspect.signature(importlib.import_module(f"benchmarks.{name}").main).parameters
+        assert list(params) == ["argv"], name
+    assert main(["--list"]) == 0 and "cross_dataset" in capsys.readouterr().out
+    assert main(["nope"]) == 2
+    main(["cross_dataset", "--datasets", "sklearn_digits", "--bits", "16", "--quick",
+          "--methods", "LSHHasher", "ITQHasher"])  # fmt: skip
+    assert "| sklearn_digits | ITQ | " in capsys.readouterr().out

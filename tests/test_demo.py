@@ -39,3 +39,25 @@ def test_format_table_lays_out_methods_by_bits():
     assert (
         format_table(rows).splitlines()[-1] == "| A | 0.500 / 0.250 / 1.00 | 0.750 / 0.500 / 2.00 |"
     )
+
+
+def test_recommendation_names_the_best_and_compares_with_itq():
+    from skhash.demo import recommendation
+
+    rows = [
+        {"method": "ITQ", "n_bits": 64, "map": 0.5, "p@100": 0.5, "fit_seconds": 0.1},
+        {"method": "IDR-AE", "n_bits": 64, "map": 0.6, "p@100": 0.6, "fit_seconds": 5.0},
+        {"method": "ITQ", "n_bits": 32, "map": 0.9, "p@100": 0.9, "fit_seconds": 0.1},
+    ]
+    text = recommendation(rows)
+    assert text.startswith("Best here at 64 bits: IDR-AE (mAP 0.600")
+    assert "the best is 1.20x its mAP for 50x its fit time" in text
+    assert "ITQHasher: the strong default" in text
+
+
+def test_every_hasher_of_the_shared_name_table_runs_in_the_demo():
+    from skhash.demo import available_hashers
+    from skhash.utils.discovery import HASHER_NAMES, all_estimators
+
+    assert set(available_hashers()) == set(HASHER_NAMES)
+    assert set(HASHER_NAMES.values()) == {name for name, _ in all_estimators("hasher")}

@@ -1,6 +1,7 @@
 """Loaders of the benchmark data, and the query / database splits of the literature."""
 
 from ._loaders import (
+    get_data_home,
     load_cifar10_features,
     load_cifar10_retrieval,
     load_mnist,
@@ -11,6 +12,7 @@ from ._splits import PROTOCOLS, query_database_split
 
 __all__ = [
     "PROTOCOLS",
+    "get_data_home",
     "load_cifar10_features",
     "load_cifar10_retrieval",
     "load_mnist",

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
+    "get_data_home",
     "load_cifar10_features",
     "load_cifar10_retrieval",
     "load_mnist",
@@ -14,8 +15,30 @@ __all__ = [
 ]
 
 
+def get_data_home(data_home=None):
+    """The folder of the offline data files: ``data_home``, else ``$SKHASH_DATA``, else
+    ``../shared/data`` (relative to the working directory).
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        An explicit folder, returned as it is.
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Examples
+    --------
+    >>> from skhash.datasets import get_data_home
+    >>> str(get_data_home("/data/skhash"))
+    '/data/skhash'
+    """
+    return Path(data_home or os.environ.get("SKHASH_DATA", "../shared/data"))
+
+
 def _data_file(name, data_home):
-    home = Path(data_home or os.environ.get("SKHASH_DATA", "../shared/data"))
+    home = get_data_home(data_home)
     path = home / name
     if not path.is_file():
         raise FileNotFoundError(

@@ -5,7 +5,23 @@ import inspect
 
 from sklearn.base import BaseEstimator
 
-__all__ = ["all_estimators"]
+__all__ = ["HASHER_NAMES", "all_estimators"]
+
+#: Short name (as in papers and tables) -> class name of every hasher, in the order the
+#: demo and the benchmarks list them.
+HASHER_NAMES = {
+    "LSH": "LSHHasher",
+    "SH": "SpectralHasher",
+    "ITQ": "ITQHasher",
+    "SGH": "SGHHasher",
+    "SSDH": "SSDHHasher",
+    "AE": "AEHasher",
+    "WGAN-AE": "WGANAEHasher",
+    "LP-AE": "LPAEHasher",
+    "IDR-AE": "IDRAEHasher",
+    "BiHalf": "BiHalfHasher",
+    "GreedyHash": "GreedyHashHasher",
+}
 
 # Public modules whose ``__all__`` lists skhash's estimators.
 _PUBLIC_MODULES = ("skhash", "skhash.deep", "skhash.features")

@@ -6,7 +6,12 @@ from numbers import Integral
 
 __all__ = ["config_context", "get_config", "set_config"]
 
-_DEFAULTS = {"dask_fit": "raise", "dask_fit_n_samples": 100_000, "dask_fit_random_state": 0}
+_DEFAULTS = {
+    "dask_fit": "raise",
+    "dask_fit_n_samples": 100_000,
+    "dask_fit_random_state": 0,
+    "compiled_kernels": True,
+}
 _local = threading.local()
 
 
@@ -33,7 +38,9 @@ def get_config():
     return dict(_config())
 
 
-def set_config(dask_fit=None, dask_fit_n_samples=None, dask_fit_random_state=None):
+def set_config(
+    dask_fit=None, dask_fit_n_samples=None, dask_fit_random_state=None, compiled_kernels=None
+):
     """Set skhash's global configuration (per thread, like scikit-learn's).
 
     Parameters
@@ -46,6 +53,9 @@ def set_config(dask_fit=None, dask_fit_n_samples=None, dask_fit_random_state=Non
         there are fewer). ``None`` leaves the value unchanged.
     dask_fit_n_samples : int, default=None
         Number of rows of the sample (initially 100 000).
+    compiled_kernels : bool, default=None
+        Use the compiled (numba) kernels where they exist and numba is installed (the
+        initial ``True``); ``False`` runs the numpy code paths, which give the same results.
     dask_fit_random_state : int, default=None
         Seed of the row sample (initially 0), so that fits are reproducible.
 
@@ -60,6 +70,10 @@ def set_config(dask_fit=None, dask_fit_n_samples=None, dask_fit_random_state=Non
     >>> skhash.set_config(dask_fit="raise")
     """
     config = _config()
+    if compiled_kernels is not None:
+        if not isinstance(compiled_kernels, bool):
+            raise ValueError(f"compiled_kernels must be True or False, got {compiled_kernels!r}.")
+        config["compiled_kernels"] = compiled_kernels
     if dask_fit is not None:
         if dask_fit not in ("raise", "sample"):
             raise ValueError(f"dask_fit must be 'raise' or 'sample', got {dask_fit!r}.")

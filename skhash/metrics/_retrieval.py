@@ -8,8 +8,11 @@ for 1-D labels and "shares at least one label" for 2-D indicator matrices.
 from numbers import Integral
 
 import numpy as np
+from joblib import effective_n_jobs
 from scipy.special import gammaln
 
+from .. import _kernels
+from .._config import get_config
 from ._ranking import RankingProblem, boundary, harmonic, relevant_in_top, stable_top
 
 __all__ = [
@@ -91,12 +94,43 @@ def _log_comb(n, k):
     return gammaln(n + 1.0) - gammaln(k + 1.0) - gammaln(n - k + 1.0)
 
 
+def _use_compiled(problem, ties, R):
+    """The compiled kernel covers stable ties of 1-D labels (numba installed, not disabled);
+    it ranks whole rows, so it wins where the numpy path sorts them too (``2 R > n_db``)."""
+    return (
+        ties == "stable"
+        and 2 * R > problem.n_db
+        and not problem.relevance.multilabel
+        and get_config()["compiled_kernels"]
+        and _kernels.available()
+    )
+
+
 def _average_precisions(problem, R, normalize, ties):
     """Per-query AP@R (numerator and normaliser) and whether any relevant item exists."""
     n_query = problem.n_query
     ap = np.zeros(n_query)
     has_relevant = np.zeros(n_query, dtype=bool)
     H = harmonic(problem.n_db) if ties == "expected" else None
+
+    if _use_compiled(problem, ties, R):
+        num, retrieved, total_rel = _kernels.stable_average_precision_sums(
+            problem.query_words,
+            problem.db_words,
+            problem.relevance.query,
+            problem.relevance.db,
+            problem.n_bits,
+            R,
+            problem.exclude_self,
+            n_threads=effective_n_jobs(problem.n_jobs),
+        )
+        if normalize == "retrieved":
+            norm, has_relevant = retrieved, retrieved > 0
+        else:
+            norm = total_rel if normalize == "relevant" else np.minimum(total_rel, R)
+            has_relevant = total_rel > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(norm > 0, num / norm, 0.0), has_relevant
 
     def run(start, stop):
         if ties == "stable" and 2 * R > problem.n_db:

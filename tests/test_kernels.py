@@ -1,0 +1,43 @@
+"""The compiled (numba) kernels give exactly the numpy paths' results."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+import skhash
+from skhash import _kernels
+from skhash.metrics import mean_average_precision
+
+pytest.importorskip("numba", reason="numba not installed: the numpy paths are used")
+
+# Cut-offs over half the database run the compiled kernel, shorter ones the counting path.
+CASES = list(
+    itertools.product(
+        [8, 64, 100], [50, 700], [None, 30, 300, 600], ["retrieved", "relevant", "min"]
+    )
+)
+
+
+@pytest.mark.parametrize("n_bits, n_db, at, normalize", CASES)
+@pytest.mark.parametrize("leave_one_out", [False, True])
+def test_compiled_average_precision_equals_numpy(n_bits, n_db, at, normalize, leave_one_out):
+    rng = np.random.default_rng(n_bits + n_db)
+    q, db = rng.integers(0, 2, (30, n_bits)), rng.integers(0, 2, (n_db, n_bits))
+    y_q, y_db = rng.integers(0, 4, 30), rng.integers(0, 4, n_db)
+    if leave_one_out:
+        db = y_db = None
+    kwargs = dict(at=at, normalize=normalize, average=False)
+    assert _kernels.available()
+    compiled = mean_average_precision(q, db, y_q, y_db, **kwargs, n_jobs=2)
+    with skhash.config_context(compiled_kernels=False):
+        reference = mean_average_precision(q, db, y_q, y_db, **kwargs)
+    np.testing.assert_allclose(compiled, reference, rtol=1e-12, atol=1e-15)
+
+
+def test_compiled_kernels_can_be_switched_off():
+    assert skhash.get_config()["compiled_kernels"] is True
+    with skhash.config_context(compiled_kernels=False):
+        assert skhash.get_config()["compiled_kernels"] is False
+    with pytest.raises(ValueError, match="compiled_kernels must be True or False"):
+        skhash.set_config(compiled_kernels="yes")

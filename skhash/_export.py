@@ -8,6 +8,7 @@ import numpy as np
 
 from ._bits import check_codes, pack_codes
 from ._io import PackedCodes, load_codes
+from .utils import import_optional
 
 __all__ = ["to_bit_strings", "to_faiss_index"]
 
@@ -63,12 +64,7 @@ def to_faiss_index(codes, index="BFlat", *, nprobe=None, ef_search=None, n_train
     >>> type(ivf).__name__, ivf.ntotal, ivf.nprobe
     ('IndexBinaryIVF', 2000, 4)
     """
-    try:
-        import faiss
-    except ImportError as exc:
-        raise ImportError(
-            "to_faiss_index needs faiss; install the faiss extra: pip install 'skhash[faiss]'."
-        ) from exc
+    faiss = import_optional("faiss", extra="faiss", purpose="to_faiss_index")
     if isinstance(codes, str | os.PathLike):
         codes = load_codes(codes, mmap_mode="r")
     elif not isinstance(codes, PackedCodes):

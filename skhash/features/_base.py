@@ -15,21 +15,16 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._dask import is_dask_array, map_row_blocks
 from .._torch import resolve_device
-from ..utils import NoBoolIntegersMixin
+from ..utils import NoBoolIntegersMixin, import_optional
 
 __all__ = ["BaseImageFeatures", "check_images", "import_torch", "load_weights"]
 
 
 def import_torch():
     """Import torch, or raise an ``ImportError`` naming the extra that provides it."""
-    try:
-        import torch
-    except ImportError as exc:
-        raise ImportError(
-            "The image feature extractors of skhash.features need PyTorch. Install it with "
-            "pip install 'skhash[torch]' (or 'skhash[vision]' for EfficientNetLite0Features)."
-        ) from exc
-    return torch
+    return import_optional(
+        "torch", extra="torch", purpose="The image feature extractors of skhash.features"
+    )
 
 
 def check_images(X, *, name="X"):

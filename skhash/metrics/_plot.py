@@ -2,19 +2,14 @@
 
 import numpy as np
 
+from ..utils import import_optional
 from ._curves import hamming_radius_pr_curve, precision_recall_curve
 
 __all__ = ["RetrievalPRDisplay"]
 
 
 def _import_pyplot():
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise ImportError(
-            "Plotting needs matplotlib; install the plot extra: pip install 'skhash[plot]'."
-        ) from exc
-    return plt
+    return import_optional("matplotlib.pyplot", extra="plot", purpose="Plotting")
 
 
 class RetrievalPRDisplay:

@@ -13,6 +13,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from .._bits import codes_to_words, distance_dtype, hamming_block, pack_codes
 from .._torch import resolve_device
 from ..metrics._ranking import rows_per_block, select_within, sort_csr, stable_top
+from ..utils import import_optional
 
 __all__ = ["BACKENDS", "make_backend"]
 
@@ -237,23 +238,11 @@ class TorchSearch:
 
 
 def _import_faiss():
-    try:
-        import faiss
-    except ImportError as exc:
-        raise ImportError(
-            "backend='faiss' needs faiss; install the faiss extra: pip install 'skhash[faiss]'."
-        ) from exc
-    return faiss
+    return import_optional("faiss", extra="faiss", purpose="backend='faiss'")
 
 
 def _import_torch():
-    try:
-        import torch
-    except ImportError as exc:
-        raise ImportError(
-            "backend='torch' needs torch; install the torch extra: pip install 'skhash[torch]'."
-        ) from exc
-    return torch
+    return import_optional("torch", extra="torch", purpose="backend='torch'")
 
 
 def faiss_available():

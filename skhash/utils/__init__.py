@@ -1,6 +1,7 @@
 """Helpers shared across skhash's subpackages: validation, threads, estimator discovery."""
 
 from . import discovery
+from ._optional import import_optional
 from ._threads import limit_threads
 from ._validation import (
     NoBoolIntegersMixin,
@@ -17,5 +18,6 @@ __all__ = [
     "check_n_jobs",
     "check_no_bool_integers",
     "check_same_label_kind",
+    "import_optional",
     "limit_threads",
 ]

@@ -1,5 +1,6 @@
 """Autoencoder hashers: plain AE and its three distribution-matching variants."""
 
+import functools
 import itertools
 from numbers import Integral, Real
 
@@ -404,9 +405,11 @@ class IDRAEHasher(_AutoencoderHasher):
     def _distribution_loss(self, b):
         return independent_wasserstein(b, self._prior_like(b), squared=self.distance == "squared")
 
-    def _training_step(self, X_batch, step):
-        if self.schedule == "joint":
-            return super()._training_step(X_batch, step)
+    def _select_training_step(self):
+        return self._training_step if self.schedule == "joint" else self._alternating_step
+
+    def _alternating_step(self, X_batch, step):
+        """The released code's schedule: reconstruction steps, then one L_G step."""
         optimizer = self.optimizers_["model"]
         optimizer.zero_grad(set_to_none=True)
         if step % (self.n_reconstruction_steps + 1) < self.n_reconstruction_steps:
@@ -642,7 +645,28 @@ class WGANAEHasher(_AutoencoderHasher):
             "critic": self._make_optimizer(self.module_["critic"].parameters()),
         }
 
-    def _training_step(self, X_batch, step):
+    def _clipped_critic_step(self, critic, b_fixed, z):
+        """One critic step, then weight clipping (the original WGAN)."""
+        # The critic maximises mean D(z) - mean D(b): minimise the negative.
+        critic_loss = critic(b_fixed).mean() - critic(z).mean()
+        critic_loss.backward()
+        self.optimizers_["critic"].step()
+        weight_clip_(critic, self.clip_value)
+        return critic_loss, {}
+
+    def _penalised_critic_step(self, critic, b_fixed, z):
+        """One critic step with the gradient penalty (WGAN-GP)."""
+        critic_loss = critic(b_fixed).mean() - critic(z).mean()
+        penalty = critic_gradient_penalty(critic, b_fixed, z, self._generator)
+        (critic_loss + self.gp_weight * penalty).backward()
+        self.optimizers_["critic"].step()
+        return critic_loss, {"gradient_penalty": penalty}
+
+    def _select_training_step(self):
+        critic_step = {"clip": self._clipped_critic_step, "gp": self._penalised_critic_step}
+        return functools.partial(self._training_step, critic_step=critic_step[self.lipschitz])
+
+    def _training_step(self, X_batch, step, critic_step=None):
         critic = self.module_["critic"]
         critic_optimizer = self.optimizers_["critic"]
         b, reconstruction = self._reconstruct(X_batch)
@@ -650,16 +674,7 @@ class WGANAEHasher(_AutoencoderHasher):
         for _ in range(self.n_critic):
             z = self._prior_like(b_fixed)
             critic_optimizer.zero_grad(set_to_none=True)
-            # The critic maximises mean D(z) - mean D(b): minimise the negative.
-            critic_loss = critic(b_fixed).mean() - critic(z).mean()
-            if self.lipschitz == "gp":
-                penalty = critic_gradient_penalty(critic, b_fixed, z, self._generator)
-                (critic_loss + self.gp_weight * penalty).backward()
-            else:
-                critic_loss.backward()
-            critic_optimizer.step()
-            if self.lipschitz == "clip":
-                weight_clip_(critic, self.clip_value)
+            critic_loss, extra = (critic_step or self._clipped_critic_step)(critic, b_fixed, z)
 
         optimizer = self.optimizers_["model"]
         optimizer.zero_grad(set_to_none=True)
@@ -667,12 +682,10 @@ class WGANAEHasher(_AutoencoderHasher):
         loss = reconstruction + self.distribution_weight * adversarial
         loss.backward()
         optimizer.step()
-        terms = {
+        return {
             "loss": loss,
             "reconstruction": reconstruction,
             "adversarial": adversarial,
             "distribution": -critic_loss,
+            **extra,
         }
-        if self.lipschitz == "gp":
-            terms["gradient_penalty"] = penalty
-        return terms

@@ -68,6 +68,10 @@ class BaseDeepHasher(BaseHasher):
     ``_on_fit_start(X)``
         Optional hook, called with the validated float32 CPU tensor before the modules
         are built (e.g. to learn data statistics such as ``reconstruction_scale_``).
+    ``_select_training_step() -> callable``
+        Optional. The step function ``(X_batch, step) -> terms`` for this fit, chosen once
+        from the public string parameters (e.g. a schedule), so that no step tests them
+        again. Default: ``_training_step``.
 
     Randomness inside a method (prior samples, noise) must come from
     ``self._generator`` (a ``torch.Generator`` on ``device_``, seeded from
@@ -152,6 +156,9 @@ class BaseDeepHasher(BaseHasher):
         optimizer.step()
         return terms
 
+    def _select_training_step(self):
+        return self._training_step
+
     def _encode(self, X_batch):
         """Real-valued code scores of a batch (sign = code); used by ``decision_function``."""
         return self.module_["encoder"](X_batch)
@@ -225,10 +232,11 @@ class BaseDeepHasher(BaseHasher):
                 modules = self._build_modules(X.shape[1])
                 self.module_ = torch.nn.ModuleDict(modules).to(self.device_)
                 self.optimizers_ = self._build_optimizers()
+                self._step = self._select_training_step()
                 self._train(X_cpu, shuffle_generator)
         finally:
-            self.__dict__.pop("_generator", None)
-            self.__dict__.pop("optimizers_", None)
+            for name in ("_generator", "optimizers_", "_step"):
+                self.__dict__.pop(name, None)
         with self._threads():
             self._warn_if_collapsed(X)
         return self
@@ -305,7 +313,7 @@ class BaseDeepHasher(BaseHasher):
                         batch = X_all[index]
                     else:
                         batch = X_all[index].to(self.device_, non_blocking=True)
-                    terms = self._training_step(batch, step)
+                    terms = self._step(batch, step)
                     if step == 0:
                         first_loss = abs(float(terms["loss"].detach()))
                     # Accumulate on the device: no synchronisation inside an epoch.

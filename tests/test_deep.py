@@ -92,6 +92,7 @@ def test_default_network(X):
     est = IDRAEHasher(n_bits=8, max_epochs=1, device="cpu", random_state=0).fit(X)
     encoder = est.module_["encoder"]
     assert (encoder.linear.in_features, encoder.linear.out_features) == (12, 8)
+    assert not encoder.linear.weight.requires_grad  # ITQ's projections stay fixed
     linear = [m for m in encoder.mlp if isinstance(m, torch.nn.Linear)]
     assert [(m.in_features, m.out_features) for m in linear] == [(12, 512), (512, 256), (256, 8)]
     random = IDRAEHasher(n_bits=8, init="random", max_epochs=1, device="cpu").fit(X)
@@ -345,6 +346,20 @@ def test_itq_start_gives_itq_codes(cls, n_bits, X):
     codes = est.transform(X)
     np.testing.assert_array_equal(codes[:, :n_itq], itq.transform(X))
     assert 0.2 < codes[:, n_itq:].mean() < 0.8 if n_bits > n_itq else True
+
+
+def test_itq_start_keeps_the_linear_path_and_trains_the_correction(X):
+    start = IDRAEHasher(n_bits=8, max_epochs=1, lr=1e-12, device="cpu", random_state=0).fit(X)
+    trained = IDRAEHasher(n_bits=8, max_epochs=5, lr=1e-2, device="cpu", random_state=0).fit(X)
+    before, after = start.module_["encoder"], trained.module_["encoder"]
+    assert torch.equal(before.linear.weight, after.linear.weight)
+    assert torch.equal(before.linear.bias, after.linear.bias)
+    assert after.mlp[-1].weight.abs().sum() > 0  # the correction has left zero
+    # Without hidden layers there is no correction to learn: the linear path trains.
+    linear = IDRAEHasher(n_bits=8, hidden_layer_sizes=(), max_epochs=5, lr=1e-2, device="cpu")
+    linear = linear.set_params(random_state=0).fit(X).module_["encoder"]
+    assert linear.linear.weight.requires_grad
+    assert not torch.equal(linear.linear.weight, before.linear.weight)
 
 
 @pytest.mark.parametrize("scaling", ["none", "global", "feature"])

@@ -28,12 +28,13 @@ _SHARED_PARAMS_DOC = """
         ``"feature"`` standardises each feature (as ``StandardScaler``; it amplifies
         near-constant pixels, which cost 0.12 mAP on MNIST).
     init : {"itq", "random"}, default=<init>
-        ``"itq"`` starts the encoder at :class:`~skhash.ITQHasher`'s solution: a linear
-        path initialised to ITQ's projections (fitted on the training rows, seeded from
-        ``random_state``) plus the MLP, whose last layer starts at zero, so the first
-        codes are ITQ's and training refines them. ``"random"``: the usual random MLP.
-        Bits beyond ITQ's limit ``min(n_samples, n_features)`` start as random
-        projections.
+        ``"itq"`` builds the encoder on :class:`~skhash.ITQHasher`'s solution: a fixed
+        linear path, ITQ's projections (fitted on the training rows, seeded from
+        ``random_state``), plus the MLP, whose last layer starts at zero, so the first
+        codes are ITQ's and training learns a non-linear correction to them (the linear
+        path is trained only when there are no hidden layers). ``"random"``: the usual
+        random MLP. Bits beyond ITQ's limit ``min(n_samples, n_features)`` start as
+        random projections.
     hidden_layer_sizes : tuple of int, default=(512, 256)
         Widths of the encoder's hidden layers; the decoder mirrors them. On MNIST this
         ReLU MLP beat both one hidden layer of 256 and the released code's
@@ -167,7 +168,8 @@ class _AutoencoderHasher(BaseDeepHasher):
         if start is None:
             encoder = MLP(n_features, hidden, self.n_bits, self.activation)
         else:
-            encoder = ResidualMLP(*start, hidden, self.activation)
+            # With no MLP to learn a correction, the linear path itself is trained.
+            encoder = ResidualMLP(*start, hidden, self.activation, train_linear=not hidden)
         decoder = MLP(self.n_bits, hidden[::-1], n_features, self.activation)
         return {"input": self._input_map, "encoder": encoder, "decoder": decoder}
 

@@ -62,9 +62,13 @@ class Standardize(nn.Module):
 
 
 class ResidualMLP(nn.Module):
-    """``linear(x) + mlp(x)``: a linear map started at a given projection, plus an MLP that
-    starts at zero (its last layer is zero-initialised), so training starts exactly at the
-    linear solution and the network learns a correction to it.
+    """``linear(x) + mlp(x)``: a fixed linear map plus an MLP that starts at zero (its last
+    layer is zero-initialised), so training starts exactly at the linear solution and the
+    network learns a correction to it.
+
+    The linear path is not trained (``requires_grad=False``) unless ``train_linear``: the
+    optimiser's steps, of a fixed size per weight, would otherwise move the small weights of
+    a high-dimensional projection far from their start within a few steps.
 
     Parameters
     ----------
@@ -76,15 +80,18 @@ class ResidualMLP(nn.Module):
         Hidden widths of the MLP correction (empty: the linear path alone).
     activation : str
         A key of :data:`ACTIVATIONS`.
+    train_linear : bool, default=False
+        Train the linear path too.
     """
 
-    def __init__(self, weight, bias, hidden_layer_sizes, activation="relu"):
+    def __init__(self, weight, bias, hidden_layer_sizes, activation="relu", train_linear=False):
         super().__init__()
         n_out, n_in = weight.shape
         self.linear = nn.Linear(n_in, n_out)
         with torch.no_grad():
             self.linear.weight.copy_(torch.as_tensor(weight))
             self.linear.bias.copy_(torch.as_tensor(bias))
+        self.linear.requires_grad_(train_linear)
         self.mlp = None
         if len(hidden_layer_sizes):
             self.mlp = MLP(n_in, hidden_layer_sizes, n_out, activation)

@@ -106,11 +106,9 @@ _doc = doc_filler(_SHARED_PARAMS_DOC, _SHARED_ATTRS_DOC)
 class _AutoencoderHasher(BaseDeepHasher):
     """Encoder ``b = sigmoid(f(x))`` in (0, 1)^m, decoder ``g(b)``, code ``1[b > 0.5]``.
 
-    Subclasses add a distribution matching term ``_distribution_loss(b)`` weighted by
-    ``distribution_weight``; ``decision_function`` returns the encoder logits.
+    The loss is the scaled reconstruction error; :class:`_PriorMatchingAutoencoder` adds a
+    distribution term. ``decision_function`` returns the encoder logits.
     """
-
-    distribution_weight = 0.0
 
     _parameter_constraints: dict = {
         **BaseDeepHasher._parameter_constraints,
@@ -182,6 +180,15 @@ class _AutoencoderHasher(BaseDeepHasher):
         b = torch.sigmoid(self.module_["encoder"](X_batch))
         error = (self.module_["decoder"](b) - X_batch).square().mean()
         return b, error / self.reconstruction_scale_
+
+    def _loss(self, X_batch):
+        _, reconstruction = self._reconstruct(X_batch)
+        return {"loss": reconstruction, "reconstruction": reconstruction}
+
+
+class _PriorMatchingAutoencoder(_AutoencoderHasher):
+    """An autoencoder whose codes are pulled to Bernoulli(``prior_p``) bits by a term
+    ``_distribution_loss(b)`` weighted by ``distribution_weight`` (IDR-AE, LP-AE, WGAN-AE)."""
 
     def _prior_like(self, b):
         return sample_bernoulli(b.shape, self.prior_p, self._generator, b.device)
@@ -277,7 +284,7 @@ _PRIOR_CONSTRAINTS = {
 
 
 @_doc
-class IDRAEHasher(_AutoencoderHasher):
+class IDRAEHasher(_PriorMatchingAutoencoder):
     """Autoencoder hashing with the independent relaxed Wasserstein distance (IDR-AE).
 
     An :class:`AEHasher` whose sigmoid outputs ``b`` are pulled towards independent
@@ -433,7 +440,7 @@ class IDRAEHasher(_AutoencoderHasher):
 
 
 @_doc
-class LPAEHasher(_AutoencoderHasher):
+class LPAEHasher(_PriorMatchingAutoencoder):
     """Autoencoder hashing with the primal optimal-transport estimate (LP-AE).
 
     Like :class:`IDRAEHasher`, but ``L_G`` is the minibatch optimal transport cost between
@@ -522,7 +529,7 @@ class LPAEHasher(_AutoencoderHasher):
 
 
 @_doc
-class WGANAEHasher(_AutoencoderHasher):
+class WGANAEHasher(_PriorMatchingAutoencoder):
     """Adversarial autoencoder hashing with a Wasserstein critic (WGAN-AE).
 
     A critic MLP ``D`` on codes estimates the Wasserstein distance in its dual form,

@@ -212,14 +212,23 @@ def select_within(dist, threshold):
     return rows, cols, dist.ravel()[flat]
 
 
-def sort_csr(rows, dist, ind, n_rows, *, index_ordered=False):
+def sort_csr(rows, dist, ind, n_rows, *, index_ordered=False, by_distance=True):
     """Order (row, distance, index) triples; return ``indptr`` and the sorted columns.
 
     ``index_ordered``: the triples already come in (row, index) order, so a stable sort
     on (row, distance) suffices: a radix sort when that key fits 16 bits.
+    ``by_distance=False`` orders each row by index only (nothing to do when
+    ``index_ordered``).
     """
-    n_dist = int(dist.max()) + 1 if len(dist) else 1
+    indptr = np.zeros(n_rows + 1, dtype=np.intp)
+    np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
     n_ind = int(ind.max()) + 1 if len(ind) else 1
+    if not by_distance:
+        if index_ordered:
+            return indptr, dist, ind
+        order = np.argsort(rows.astype(np.int64) * n_ind + ind)
+        return indptr, dist[order], ind[order]
+    n_dist = int(dist.max()) + 1 if len(dist) else 1
     if index_ordered and n_rows * n_dist <= 2**16:
         key = rows.astype(np.uint16) * np.uint16(n_dist)
         key += dist.astype(np.uint16, copy=False)
@@ -230,8 +239,6 @@ def sort_csr(rows, dist, ind, n_rows, *, index_ordered=False):
         order = np.argsort(key)
     else:
         order = np.lexsort((ind, dist, rows))
-    indptr = np.zeros(n_rows + 1, dtype=np.intp)
-    np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
     return indptr, dist[order], ind[order]
 
 

@@ -62,7 +62,7 @@ class NumpySearch:
             return np.empty((0, k), dtype=dtype), np.empty((0, k), dtype=np.intp)
         return np.vstack([p[0] for p in parts]), np.vstack([p[1] for p in parts])
 
-    def radius_neighbors(self, codes, radius):
+    def radius_neighbors(self, codes, radius, sort=True):
         qwords = codes_to_words(codes)
         radius = min(radius, self.n_bits)
 
@@ -71,7 +71,8 @@ class NumpySearch:
             rows, cols, d = select_within(dist, np.full(stop - start, radius))
             return rows + start, d, cols
 
-        return _concat_csr(self._map(search, len(qwords)), len(qwords), index_ordered=True)
+        parts = self._map(search, len(qwords))
+        return _concat_csr(parts, len(qwords), index_ordered=True, sort=sort)
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -85,7 +86,7 @@ class NumpySearch:
         self.words = np.ascontiguousarray(packed).view(np.uint64)
 
 
-def _concat_csr(parts, n_rows, index_ordered=False):
+def _concat_csr(parts, n_rows, index_ordered=False, sort=True):
     if parts:
         rows = np.concatenate([p[0] for p in parts])
         dist = np.concatenate([p[1] for p in parts])
@@ -93,7 +94,7 @@ def _concat_csr(parts, n_rows, index_ordered=False):
     else:
         rows = ind = np.empty(0, dtype=np.intp)
         dist = np.empty(0, dtype=np.uint8)
-    return sort_csr(rows, dist, ind, n_rows, index_ordered=index_ordered)
+    return sort_csr(rows, dist, ind, n_rows, index_ordered=index_ordered, by_distance=sort)
 
 
 class FaissSearch:
@@ -137,14 +138,15 @@ class FaissSearch:
             ind = np.take_along_axis(ind, order, axis=1)
         return dist.astype(dtype), ind.astype(np.intp, copy=False)
 
-    def radius_neighbors(self, codes, radius):
+    def radius_neighbors(self, codes, radius, sort=True):
         queries = pack_codes(codes, bitorder="little")
         radius = min(radius, self.n_bits)
         with self._threads():
             lims, dist, ind = self.index.range_search(queries, radius + 1)
         rows = np.repeat(np.arange(len(queries)), np.diff(lims.astype(np.intp)))
         dtype = distance_dtype(-(-self.n_bits // 64))
-        return sort_csr(rows, dist.astype(dtype), ind.astype(np.intp), len(queries))
+        dist, ind = dist.astype(dtype), ind.astype(np.intp)
+        return sort_csr(rows, dist, ind, len(queries), by_distance=sort)
 
     def __getstate__(self):
         return {"n_bits": self.n_bits, "packed": self.packed, "n_jobs": self.n_jobs}
@@ -204,7 +206,7 @@ class TorchSearch:
             return np.empty((0, k), dtype=dtype), np.empty((0, k), dtype=np.intp)
         return (np.vstack(dists).astype(dtype), np.vstack(inds).astype(np.intp))
 
-    def radius_neighbors(self, codes, radius):
+    def radius_neighbors(self, codes, radius, sort=True):
         torch = self._torch
         queries = torch.from_numpy(pack_codes(codes, bitorder="little")).to(self.device)
         parts = []
@@ -224,7 +226,7 @@ class TorchSearch:
                         cols.cpu().numpy() + start,
                     )
                 )
-        return _concat_csr(parts, len(queries))
+        return _concat_csr(parts, len(queries), sort=sort)
 
     def __getstate__(self):
         return {"n_bits": self.n_bits, "packed": self.packed, "device": str(self.device)}

@@ -94,7 +94,7 @@ class PackedSearch:
             np.vstack([best[qs][1] for qs, _ in query_blocks]),
         )
 
-    def radius_neighbors(self, codes, radius):
+    def radius_neighbors(self, codes, radius, sort=True):
         qwords = self._query_words(codes)
         n_query = len(qwords)
         radius = min(radius, self.n_bits)
@@ -111,4 +111,4 @@ class PackedSearch:
         else:
             rows = ind = np.empty(0, dtype=np.intp)
             dist = np.empty(0, dtype=distance_dtype(qwords.shape[1]))
-        return sort_csr(rows, dist, ind.astype(np.intp, copy=False), n_query)
+        return sort_csr(rows, dist, ind.astype(np.intp, copy=False), n_query, by_distance=sort)

@@ -329,16 +329,13 @@ class HammingRetriever(NoBoolIntegersMixin, BaseEstimator):
                 f"radius must be a non-negative integer number of bits, got {radius!r}."
             )
         codes = self._database_codes() if X is None else self._queries(X)
-        indptr, dist, ind = self._index.radius_neighbors(codes, int(radius))
+        # One sort at most: by (distance, index), or by index for sort_results=False.
+        indptr, dist, ind = self._index.radius_neighbors(codes, int(radius), sort=sort_results)
         if X is None:
             rows = np.repeat(np.arange(len(codes)), np.diff(indptr))
             keep = ind != rows
             np.cumsum(np.bincount(rows[keep], minlength=len(codes)), out=indptr[1:])
             dist, ind = dist[keep], ind[keep]
-        if not sort_results:
-            rows = np.repeat(np.arange(len(codes)), np.diff(indptr))
-            order = np.lexsort((ind, rows))
-            dist, ind = dist[order], ind[order]
         return indptr, dist, ind
 
     def kneighbors_graph(self, X=None, n_neighbors=None, mode="connectivity"):

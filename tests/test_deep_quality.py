@@ -7,7 +7,7 @@ constant bits, random codes) gives; the measured values are in the comments.
 
 import numpy as np
 import pytest
-from conftest import load_shared
+from conftest import SHARED_DATA, load_shared, require_shared
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.quality
@@ -89,3 +89,16 @@ def test_default_idr_ae_beats_itq_on_cifar10_features(cifar_small):
 def test_default_idr_ae_beats_itq_on_mnist(mnist_small):
     scores = _default_against_itq(*mnist_small)
     assert scores["idr"] >= scores["itq"], scores
+
+
+def test_default_idr_ae_keeps_itq_level_on_few_rows():
+    """Olivetti faces: 320 training rows of 4,096 pixels, 64 bits. A trained linear path
+    drifted to 0.93x ITQ here; the fixed ITQ path keeps the default within 3% (measured:
+    0.607 against 0.613 for seed 0, 1.01x over 3 seeds)."""
+    from skhash.datasets import load_olivetti_faces, query_database_split
+
+    require_shared("olivetti_faces.npz")
+    X, y = load_olivetti_faces(data_home=SHARED_DATA)
+    query, db = query_database_split(y, n_queries_per_class=2, random_state=0)
+    scores = _default_against_itq(X[db], y[db], X[query], y[query])
+    assert scores["idr"] >= 0.97 * scores["itq"], scores

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from ._ranking import RankingProblem, relevant_in_top, stable_top
+from .._selection import stable_top
+from ._ranking import RankingProblem, relevant_in_top
 from ._retrieval import _check_ties
 
 __all__ = ["hamming_radius_pr_curve", "precision_recall_curve"]

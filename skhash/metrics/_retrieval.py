@@ -13,7 +13,8 @@ from scipy.special import gammaln
 
 from .. import _kernels
 from .._config import get_config
-from ._ranking import RankingProblem, boundary, harmonic, relevant_in_top, stable_top
+from .._selection import boundary, stable_top
+from ._ranking import RankingProblem, harmonic, relevant_in_top
 
 __all__ = [
     "MAP_PRESETS",

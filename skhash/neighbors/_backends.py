@@ -11,8 +11,8 @@ import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
 from .._bits import codes_to_words, distance_dtype, hamming_block, pack_codes
+from .._selection import rows_per_block, select_within, sort_csr, stable_top
 from .._torch import resolve_device
-from ..metrics._ranking import rows_per_block, select_within, sort_csr, stable_top
 from ..utils import import_optional
 
 __all__ = ["BACKENDS", "make_backend"]

@@ -12,6 +12,7 @@ distribution term L_G during training).
     python -m benchmarks.paper --datasets cifar10 --bits 32 64 --seeds 0
     python -m benchmarks.paper --datasets cifar10 --standardize   # StandardScaler first
     python -m benchmarks.paper --from-json a/results.json b/results.json --out merged
+    python -m benchmarks.paper --datasets cifar10 --bits 32 --seeds 1 2 --search-from a/results.json
 
 Runs over disjoint datasets or code lengths (e.g. one per CPU core) merge without losing the
 paired tests, which compare per-query APs within one dataset and code length.
@@ -167,7 +168,9 @@ def evaluate(hasher, X_db, y_db, X_query, y_query, k):
     return result, ap, (query_codes, db_codes)
 
 
-def run(datasets, bits, seeds, methods, quick, max_epochs, search, standardize):
+def run(datasets, bits, seeds, methods, quick, max_epochs, search, standardize, searched=None):
+    """Search, fit and score; ``searched`` (an earlier run's ``"search"`` section) reuses its
+    chosen parameters instead of searching again, so that runs over other seeds merge."""
     results = {"runs": [], "search": {}, "paired_tests": [], "pr_curves": []}
     for name in datasets:
         spec = DATASETS[name]
@@ -181,7 +184,10 @@ def run(datasets, bits, seeds, methods, quick, max_epochs, search, standardize):
         query, db = split_indices(y, split, seeds[0])
         for method in methods:
             params, scores = ({}, {})
-            if search:
+            if searched is not None and method in searched.get(name, {}):
+                earlier = searched[name][method]
+                params, scores = earlier["best"], earlier["cv_map"]
+            elif search:
                 n_search = QUICK["search_samples"] if quick else 5_000
                 params, scores = search_parameters(
                     method, X[db], y[db], seeds[0], n_search, max_epochs, standardize
@@ -249,6 +255,7 @@ def run(datasets, bits, seeds, methods, quick, max_epochs, search, standardize):
                             "t": float(test.statistic),
                             "p_value": float(test.pvalue),
                             "n_pairs": int(len(ours)),
+                            "seeds": list(seeds),
                         }
                     )
     return results
@@ -277,11 +284,16 @@ def merge_results(parts):
             if key in seen:
                 raise ValueError(
                     f"{key} is in more than one results file; merge runs over disjoint "
-                    "datasets or code lengths"
+                    "datasets, code lengths or seeds"
                 )
             seen.add(key)
         for name in ("runs", "paired_tests", "pr_curves"):
             merged[name] += part[name]
+        for test in merged["paired_tests"]:  # files written before tests named their seeds
+            test.setdefault(
+                "seeds",
+                sorted({r["seed"] for r in part["runs"] if r["dataset"] == test["dataset"]}),
+            )
         for dataset, by_method in part["search"].items():
             for method, search in by_method.items():
                 earlier = merged["search"].setdefault(dataset, {}).setdefault(method, search)
@@ -535,17 +547,17 @@ def write_report(results, out, datasets, bits, methods, figures):
         ]
     if results["paired_tests"]:
         lines += [
-            "## Paired t-tests: IDR-AE against each baseline (per-query AP, all seeds)",
+            "## Paired t-tests: IDR-AE against each baseline (per-query AP over the seeds shown)",
             "",
-            "| dataset | bits | baseline | mean AP difference | t | p-value |",
-            "|---|---|---|---|---|---|",
+            "| dataset | bits | seeds | baseline | mean AP difference | t | p-value |",
+            "|---|---|---|---|---|---|---|",
         ]
         order = sorted(
             results["paired_tests"], key=lambda t: (datasets.index(t["dataset"]), t["n_bits"])
         )
         for t in order:
             lines.append(
-                f"| {t['dataset']} | {t['n_bits']} | {t['baseline']} | "
+                f"| {t['dataset']} | {t['n_bits']} | {t.get('seeds', '-')} | {t['baseline']} | "
                 f"{t['mean_difference']:+.4f} | {t['t']:.2f} | {t['p_value']:.2g} |"
             )
         lines.append("")
@@ -602,6 +614,12 @@ def main(argv=None):
         "--max-epochs", type=int, default=None, help="override every deep hasher's max_epochs"
     )
     parser.add_argument("--no-search", action="store_true", help="use default parameters")
+    parser.add_argument(
+        "--search-from",
+        type=Path,
+        default=None,
+        help="reuse the parameters chosen in an earlier results.json (to add seeds to a run)",
+    )
     parser.add_argument(
         "--standardize",
         action="store_true",
@@ -664,6 +682,7 @@ def main(argv=None):
         args.max_epochs,
         search=not args.no_search,
         standardize=args.standardize,
+        searched=(json.loads(args.search_from.read_text())["search"] if args.search_from else None),
     )
     results["meta"] = {
         "precision_k": PRECISION_K["quick" if args.quick else "full"],

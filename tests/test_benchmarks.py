@@ -53,6 +53,19 @@ def test_paper_benchmark_quick_mode_writes_report(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="more than one results file"):
         main(["--from-json", str(parts[0]), str(parts[0]), "--out", str(merged_dir)])
 
+    # Another seed with the parameters chosen above merges with the first run.
+    more = tmp_path / "seed1"
+    again = main(
+        ["--quick", "--bits", "32", "--datasets", "cifar10", "--seeds", "1", "--methods", "ITQ",
+         "IDR-AE", "--search-from", str(tmp_path / "results.json"), "--out", str(more)]
+    )  # fmt: skip
+    assert again["search"]["cifar10"]["IDR-AE"] == results["search"]["cifar10"]["IDR-AE"]
+    both = main(
+        ["--from-json", str(parts[0]), str(more / "results.json"), "--out", str(merged_dir)]
+    )
+    tests = {(t["baseline"], tuple(t["seeds"])) for t in both["paired_tests"]}
+    assert ("ITQ", (0,)) in tests and ("ITQ", (1,)) in tests
+
 
 def test_paper_benchmark_standardize_searches_the_hasher_behind_a_scaler():
     from sklearn.datasets import load_digits

@@ -217,17 +217,16 @@ def test_sigint_stops_a_grid_search(tmp_path):
     )
     try:
         assert proc.stdout.readline().strip() == "fit 1"
-        for _ in range(5):  # Ctrl-C, and again if the first one lands before torch is busy
+        proc.send_signal(signal.SIGINT)
+        try:
+            out, err = proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:  # a second Ctrl-C must stop everything
             proc.send_signal(signal.SIGINT)
-            try:
-                out, err = proc.communicate(timeout=30)
-                break
-            except subprocess.TimeoutExpired:
-                continue
+            out, err = proc.communicate(timeout=120)
     finally:
         proc.kill()
-    assert proc.returncode == 3, err
-    assert "stopped after 1 fit(s)" in out and "search finished" not in out
+    assert proc.returncode != 0, (out, err)
+    assert "search finished" not in out and "fit 2" not in out, (out, err)
     assert "interrupted after" in err
 
 

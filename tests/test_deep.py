@@ -173,7 +173,10 @@ def test_keyboard_interrupt_is_raised_on_and_keeps_partial_model(X, monkeypatch)
 
 
 _SIGINT_SCRIPT = """
-import sys, numpy as np, torch
+import signal, sys, numpy as np, torch
+# A process started in the background by a non-interactive shell inherits SIGINT as ignored
+# (POSIX), and Python then installs no KeyboardInterrupt handler: restore the usual one.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from sklearn.model_selection import GridSearchCV
 from skhash import AEHasher
 from skhash.metrics import map_scorer

@@ -120,9 +120,12 @@ def _compiled():
 
 
 def stable_average_precision_sums(
-    query_words, db_words, query_labels, db_labels, n_bits, R, exclude_self, n_threads=1
+    query_words, db_words, query_labels, db_labels, n_bits, R, exclude_self, offset=0
 ):
-    """Compiled AP@R numerators with stable ties, in ``n_threads`` threads over query blocks.
+    """Compiled AP@R numerators with stable ties, for one block of queries.
+
+    The kernel releases the GIL, so callers run blocks in threads (as
+    :meth:`skhash.metrics._ranking.RankingProblem.for_each_block` does).
 
     Parameters
     ----------
@@ -134,9 +137,10 @@ def stable_average_precision_sums(
     R : int
         Cut-off of the ranking.
     exclude_self : bool
-        Leave-one-out: query ``i`` is database item ``i`` and is never retrieved.
-    n_threads : int
-        Threads (the kernel releases the GIL).
+        Leave-one-out: query ``i`` of the block is database item ``offset + i`` and is never
+        retrieved.
+    offset : int, default=0
+        Index of the block's first query.
 
     Returns
     -------
@@ -144,31 +148,15 @@ def stable_average_precision_sums(
         Sum of precisions at the relevant items of the top ``R``, their number, and the
         number of relevant items of each query.
     """
-    from joblib import Parallel, delayed
-
-    kernel = _compiled()
-    query_words = np.ascontiguousarray(query_words, dtype=np.uint64)
-    db_words = np.ascontiguousarray(db_words, dtype=np.uint64)
-    query_labels = np.ascontiguousarray(query_labels, dtype=np.intp)
-    db_labels = np.ascontiguousarray(db_labels, dtype=np.intp)
     n_query = len(query_words)
     num = np.zeros(n_query)
     retrieved = np.zeros(n_query, dtype=np.int64)
     total = np.zeros(n_query, dtype=np.int64)
-    step = max(1, -(-n_query // (4 * n_threads)))
-
-    def run(begin):
-        stop = min(begin + step, n_query)
-        kernel(
-            query_words[begin:stop], db_words, query_labels[begin:stop], db_labels,
-            int(n_bits), int(R), bool(exclude_self), begin,
-            num[begin:stop], retrieved[begin:stop], total[begin:stop],
-        )  # fmt: skip
-
-    starts = range(0, n_query, step)
-    if n_threads == 1 or len(starts) == 1:
-        for begin in starts:
-            run(begin)
-    else:
-        Parallel(n_jobs=n_threads, require="sharedmem")(delayed(run)(b) for b in starts)
+    _compiled()(
+        np.ascontiguousarray(query_words, dtype=np.uint64),
+        np.ascontiguousarray(db_words, dtype=np.uint64),
+        np.ascontiguousarray(query_labels, dtype=np.intp),
+        np.ascontiguousarray(db_labels, dtype=np.intp),
+        int(n_bits), int(R), bool(exclude_self), int(offset), num, retrieved, total,
+    )  # fmt: skip
     return num, retrieved, total

@@ -8,7 +8,6 @@ for 1-D labels and "shares at least one label" for 2-D indicator matrices.
 from numbers import Integral
 
 import numpy as np
-from joblib import effective_n_jobs
 from scipy.special import gammaln
 
 from .. import _kernels
@@ -113,28 +112,21 @@ def _average_precisions(problem, R, normalize, ties):
     ap = np.zeros(n_query)
     has_relevant = np.zeros(n_query, dtype=bool)
     H = harmonic(problem.n_db) if ties == "expected" else None
-
-    if _use_compiled(problem, ties, R):
-        num, retrieved, total_rel = _kernels.stable_average_precision_sums(
-            problem.query_words,
-            problem.db_words,
-            problem.relevance.query,
-            problem.relevance.db,
-            problem.n_bits,
-            R,
-            problem.exclude_self,
-            n_threads=effective_n_jobs(problem.n_jobs),
-        )
-        if normalize == "retrieved":
-            norm, has_relevant = retrieved, retrieved > 0
-        else:
-            norm = total_rel if normalize == "relevant" else np.minimum(total_rel, R)
-            has_relevant = total_rel > 0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(norm > 0, num / norm, 0.0), has_relevant
+    compiled = _use_compiled(problem, ties, R)
 
     def run(start, stop):
-        if ties == "stable" and 2 * R > problem.n_db:
+        if compiled:
+            num, retrieved, total_rel = _kernels.stable_average_precision_sums(
+                problem.query_words[start:stop],
+                problem.db_words,
+                problem.relevance.query[start:stop],
+                problem.relevance.db,
+                problem.n_bits,
+                R,
+                problem.exclude_self,
+                offset=start,
+            )
+        elif ties == "stable" and 2 * R > problem.n_db:
             # Most of the ranking is needed: no counts, one stable sort per row.
             dist, rel = problem.block(start, stop, counts=False)
             total_rel = rel.sum(axis=1)

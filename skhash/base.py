@@ -41,12 +41,6 @@ class BaseHasher(
     """
 
     _parameter_constraints: dict = {"n_bits": [Interval(Integral, 1, None, closed="left")]}
-    # Constraint of the ``n_jobs`` parameter of the hashers that have one.
-    _n_jobs_constraint = [
-        Interval(Integral, 1, None, closed="left"),
-        Interval(Integral, None, -1, closed="right"),
-        None,
-    ]
     # Whether ``n_jobs`` also sets torch's threads.
     _uses_torch = False
 

@@ -14,6 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._torch import resolve_device
 from ..base import BaseHasher
+from ..utils import N_JOBS_CONSTRAINT
 from ._callbacks import Callback, ProgressBar
 from ._modules import ACTIVATIONS
 
@@ -95,7 +96,7 @@ class BaseDeepHasher(BaseHasher):
         "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(OPTIMIZERS))],
-        "n_jobs": BaseHasher._n_jobs_constraint,
+        "n_jobs": N_JOBS_CONSTRAINT,
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],

@@ -8,6 +8,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
 from ..base import BaseHasher, with_threads
+from ..utils import N_JOBS_CONSTRAINT
 from ._pca import power_of_two_scale, principal_axes
 
 __all__ = ["ITQHasher"]
@@ -80,7 +81,7 @@ class ITQHasher(BaseHasher):
 
     _parameter_constraints: dict = {
         **BaseHasher._parameter_constraints,
-        "n_jobs": BaseHasher._n_jobs_constraint,
+        "n_jobs": N_JOBS_CONSTRAINT,
         "n_iter": [Interval(Integral, 0, None, closed="left")],
         "normalize": ["boolean"],
         "random_state": ["random_state"],
@@ -129,10 +130,10 @@ class ITQHasher(BaseHasher):
         rng = check_random_state(self.random_state)
         self.mean_ = X.mean(axis=0)
         X = self._centre(X)
-        self.components_ = principal_axes(X, self.n_bits)
-        # The rotation does not depend on the scale of V: fit it on exactly rescaled
-        # projections, which neither overflow nor underflow at any input scale.
+        # One exact power-of-two scale for the PCA and for the rotation, which does not
+        # depend on the scale of V: neither overflows nor underflows at any input scale.
         scale = power_of_two_scale(X)
+        self.components_ = principal_axes(X, self.n_bits, scale=scale)
         V = X @ self.components_.T
         V /= V.dtype.type(scale)
 

@@ -6,6 +6,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions
 
 from ..base import BaseHasher, with_threads
+from ..utils import N_JOBS_CONSTRAINT
 
 __all__ = ["LSHHasher"]
 
@@ -65,7 +66,7 @@ class LSHHasher(BaseHasher):
 
     _parameter_constraints: dict = {
         **BaseHasher._parameter_constraints,
-        "n_jobs": BaseHasher._n_jobs_constraint,
+        "n_jobs": N_JOBS_CONSTRAINT,
         "center": ["boolean"],
         "threshold": [StrOptions({"zero", "median"})],
         "random_state": ["random_state"],

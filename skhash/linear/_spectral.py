@@ -4,6 +4,7 @@ import numpy as np
 from sklearn.base import _fit_context
 
 from ..base import BaseHasher, with_threads
+from ..utils import N_JOBS_CONSTRAINT
 from ._pca import principal_axes
 
 __all__ = ["SpectralHasher"]
@@ -62,7 +63,7 @@ class SpectralHasher(BaseHasher):
 
     _parameter_constraints: dict = {
         **BaseHasher._parameter_constraints,
-        "n_jobs": BaseHasher._n_jobs_constraint,
+        "n_jobs": N_JOBS_CONSTRAINT,
     }
 
     def __init__(self, n_bits=32, *, n_jobs=None):

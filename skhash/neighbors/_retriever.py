@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._bits import check_bitorder, check_codes, result_distance_dtype, unpack_codes
 from .._dask import is_dask_array, map_row_blocks
 from .._io import PackedCodes
-from ..utils import NoBoolIntegersMixin, check_labels
+from ..utils import N_JOBS_CONSTRAINT, NoBoolIntegersMixin, check_labels
 from ._backends import make_backend
 from ._packed import PackedSearch
 
@@ -109,11 +109,7 @@ class HammingRetriever(NoBoolIntegersMixin, BaseEstimator):
         "radius": [Interval(Integral, 0, None, closed="left")],
         "backend": [StrOptions({"auto", "numpy", "faiss", "torch"})],
         "bitorder": [StrOptions({"little", "big"}), None],
-        "n_jobs": [
-            Interval(Integral, 1, None, closed="left"),
-            Interval(Integral, None, -1, closed="right"),
-            None,
-        ],
+        "n_jobs": N_JOBS_CONSTRAINT,
         "device": [str],
     }
 

@@ -4,6 +4,7 @@ from . import discovery
 from ._optional import import_optional
 from ._threads import limit_threads
 from ._validation import (
+    N_JOBS_CONSTRAINT,
     NoBoolIntegersMixin,
     check_labels,
     check_n_jobs,
@@ -12,6 +13,7 @@ from ._validation import (
 )
 
 __all__ = [
+    "N_JOBS_CONSTRAINT",
     "discovery",
     "NoBoolIntegersMixin",
     "check_labels",

@@ -8,6 +8,7 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.utils._param_validation import Interval, InvalidParameterError
 
 __all__ = [
+    "N_JOBS_CONSTRAINT",
     "NoBoolIntegersMixin",
     "check_labels",
     "check_n_jobs",
@@ -45,6 +46,15 @@ class NoBoolIntegersMixin:
     def _validate_params(self):
         super()._validate_params()
         check_no_bool_integers(self)
+
+
+#: scikit-learn parameter constraint of ``n_jobs``: None, 1, 2, ... or -1, -2, ... (never 0),
+#: the values :func:`check_n_jobs` accepts.
+N_JOBS_CONSTRAINT = [
+    Interval(Integral, 1, None, closed="left"),
+    Interval(Integral, None, -1, closed="right"),
+    None,
+]
 
 
 def check_n_jobs(n_jobs, name="n_jobs"):

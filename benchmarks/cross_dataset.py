@@ -40,7 +40,7 @@ from skhash.datasets import (
     query_database_split,
 )
 from skhash.metrics import mean_average_precision
-from skhash.utils.discovery import HASHER_NAMES
+from skhash.utils.discovery import short_name
 
 METHODS = (
     "LSHHasher",
@@ -50,7 +50,6 @@ METHODS = (
     "BiHalfHasher",
     "GreedyHashHasher",
 )
-SHORT_NAMES = {cls: name for name, cls in HASHER_NAMES.items()}
 QUICK_SAMPLES = 600
 
 
@@ -143,7 +142,7 @@ def table(rows):
                     cells.append(f"{value:.3f} ({value / itq:.2f}x)")
                 else:
                     cells.append(f"{value:.3f}")
-            lines.append(f"| {d} | {SHORT_NAMES[m]} | " + " | ".join(cells) + " |")
+            lines.append(f"| {d} | {short_name(getattr(skhash, m))} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -44,12 +44,12 @@ from skhash.metrics import (
     precision_at_k,
     precision_recall_curve,
 )
-from skhash.utils.discovery import HASHER_NAMES
+from skhash.utils.discovery import hasher_names
 
 METHODS = ["LSH", "SH", "ITQ", "SGH", "SSDH", "WGAN-AE", "LP-AE", "IDR-AE"]
 AUTOENCODERS = ["AE", "WGAN-AE", "LP-AE", "IDR-AE"]
-# Table name -> class name: the registry shared with the demo.
-CLASS_NAMES = HASHER_NAMES
+# Table name -> class: the registry shared with the demo.
+CLASS_NAMES = hasher_names()
 
 # Grid per method, searched at 64 bits on the training split (never on the queries). A best
 # value on the edge of its grid means the grid is too narrow: the report flags it.
@@ -105,7 +105,7 @@ PRECISION_K = {"full": 1000, "quick": 100}
 
 def make_hasher(method, n_bits, seed, params, max_epochs=None, standardize=False):
     """The method's hasher, after a StandardScaler when ``standardize`` (step "hasher")."""
-    cls = getattr(skhash, CLASS_NAMES[method])
+    cls = CLASS_NAMES[method]
     hasher = cls(n_bits=n_bits)
     options = dict(params)
     names = hasher.get_params()
@@ -122,7 +122,7 @@ def make_hasher(method, n_bits, seed, params, max_epochs=None, standardize=False
 def search_parameters(method, X_train, y_train, seed, n_samples, max_epochs, standardize):
     """Grid search at 64 bits on a sample of the training split; returns (best params, scores)."""
     prefix = "hasher__" if standardize else ""
-    grid = {prefix + name: values for name, values in GRIDS[method].items()}
+    grid = {prefix + name: values for name, values in GRIDS.get(method, {}).items()}
     if not grid:
         return {}, {}
     rng = np.random.default_rng(seed)
@@ -194,7 +194,7 @@ def run(datasets, bits, seeds, methods, quick, max_epochs, search, standardize, 
                 )
             chosen[method] = params
             results["search"].setdefault(name, {})[method] = {
-                "grid": GRIDS[method],
+                "grid": GRIDS.get(method, {}),
                 "best": params,
                 "cv_map": scores,
             }

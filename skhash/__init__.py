@@ -5,6 +5,7 @@ the codes are searched in Hamming space and scored with retrieval metrics. Impor
 :mod:`skhash` never imports torch: the deep hashers load it on first use.
 """
 
+from . import deep as _deep
 from ._bits import check_codes, hamming_distances, pack_codes, unpack_codes
 from ._config import config_context, get_config, set_config
 from ._export import to_bit_strings, to_faiss_index
@@ -15,17 +16,8 @@ from .neighbors import HammingRetriever
 
 __version__ = "0.1.0.dev0"
 
-# Public names served lazily from subpackages that import heavy optional dependencies.
-_LAZY = {
-    "AEHasher": "skhash.deep",
-    "BiHalfHasher": "skhash.deep",
-    "GreedyHashHasher": "skhash.deep",
-    "IDRAEHasher": "skhash.deep",
-    "LPAEHasher": "skhash.deep",
-    "SGHHasher": "skhash.deep",
-    "SSDHHasher": "skhash.deep",
-    "WGANAEHasher": "skhash.deep",
-}
+# The deep hashers, served lazily: skhash.deep imports torch on first access of a name.
+_LAZY = {name: "skhash.deep" for name in _deep.HASHERS}
 
 
 # Public subpackages, imported on first attribute access (``skhash.features`` ...).
@@ -46,21 +38,13 @@ def __dir__():
     return sorted(set(globals()) | set(_LAZY) | set(_SUBPACKAGES))
 
 
-__all__ = [
-    "AEHasher",
+__all__ = sorted(_LAZY) + [
     "BaseHasher",
-    "BiHalfHasher",
-    "GreedyHashHasher",
     "HammingRetriever",
-    "IDRAEHasher",
     "ITQHasher",
-    "LPAEHasher",
     "LSHHasher",
     "PackedCodes",
-    "SGHHasher",
-    "SSDHHasher",
     "SpectralHasher",
-    "WGANAEHasher",
     "check_codes",
     "config_context",
     "get_config",

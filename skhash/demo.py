@@ -14,28 +14,17 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 from .metrics import mean_average_precision, precision_at_k
-from .utils.discovery import HASHER_NAMES
-
-_LINEAR = ("LSH", "SH", "ITQ")
+from .utils.discovery import hasher_names
 
 
 def available_hashers():
     """Name -> factory ``(n_bits, seed) -> hasher`` of every hasher that can run here.
 
     The deep hashers are included when torch imports; the names are those of the benchmarks
-    (:data:`skhash.utils.discovery.HASHER_NAMES`).
+    (:func:`skhash.utils.discovery.hasher_names`).
     """
-    import skhash
-
-    try:
-        import torch  # noqa: F401
-
-        names = list(HASHER_NAMES)
-    except ImportError:
-        names = list(_LINEAR)
     hashers = {}
-    for name in names:
-        cls = getattr(skhash, HASHER_NAMES[name])
+    for name, cls in hasher_names().items():
         if "random_state" in cls().get_params():
             hashers[name] = lambda n_bits, seed, cls=cls: cls(n_bits, random_state=seed)
         else:

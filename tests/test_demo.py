@@ -57,7 +57,9 @@ def test_recommendation_names_the_best_and_compares_with_itq():
 
 def test_every_hasher_of_the_shared_name_table_runs_in_the_demo():
     from skhash.demo import available_hashers
-    from skhash.utils.discovery import HASHER_NAMES, all_estimators
+    from skhash.utils.discovery import all_estimators, hasher_names
 
-    assert set(available_hashers()) == set(HASHER_NAMES)
-    assert set(HASHER_NAMES.values()) == {name for name, _ in all_estimators("hasher")}
+    assert set(available_hashers()) == set(hasher_names())
+    assert {cls for cls in hasher_names().values()} == {cls for _, cls in all_estimators("hasher")}
+    assert list(hasher_names())[:3] == ["ITQ", "LSH", "SH"]
+    assert {"IDR-AE", "LP-AE", "WGAN-AE", "AE", "SGH", "BiHalf"} <= set(hasher_names())

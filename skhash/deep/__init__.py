@@ -1,34 +1,50 @@
-"""Deep (torch) hashers. Importing this subpackage imports torch."""
+"""Deep (torch) hashers and their training callbacks.
 
-try:
-    import torch  # noqa: F401
-except ImportError as exc:  # pragma: no cover - exercised without torch installed
-    raise ImportError(
-        "The deep hashers of skhash need PyTorch, which is not installed. Install the "
-        "'torch' extra: pip install 'skhash[torch]' (or install torch>=2.2 yourself)."
-    ) from exc
+Importing this subpackage is cheap: torch is imported on first access of one of its names.
+A new hasher is one module here and one entry in ``_EXPORTS``; :mod:`skhash` re-exports
+every ``*Hasher`` listed here, and the tests and benchmarks discover it from there.
+"""
 
-from ._autoencoder import AEHasher, IDRAEHasher, LPAEHasher, WGANAEHasher
-from ._base import BaseDeepHasher
-from ._bihalf import BiHalfHasher
-from ._callbacks import Callback, Checkpoint, EarlyStopping, LRScheduler, ProgressBar
-from ._greedyhash import GreedyHashHasher
-from ._sgh import SGHHasher
-from ._ssdh import SSDHHasher
+import importlib
 
-__all__ = [
-    "AEHasher",
-    "BaseDeepHasher",
-    "BiHalfHasher",
-    "Callback",
-    "Checkpoint",
-    "EarlyStopping",
-    "GreedyHashHasher",
-    "IDRAEHasher",
-    "LPAEHasher",
-    "LRScheduler",
-    "ProgressBar",
-    "SGHHasher",
-    "SSDHHasher",
-    "WGANAEHasher",
-]
+# Public name -> module that defines it.
+_EXPORTS = {
+    "AEHasher": "._autoencoder",
+    "BaseDeepHasher": "._base",
+    "BiHalfHasher": "._bihalf",
+    "Callback": "._callbacks",
+    "Checkpoint": "._callbacks",
+    "EarlyStopping": "._callbacks",
+    "GreedyHashHasher": "._greedyhash",
+    "IDRAEHasher": "._autoencoder",
+    "LPAEHasher": "._autoencoder",
+    "LRScheduler": "._callbacks",
+    "ProgressBar": "._callbacks",
+    "SGHHasher": "._sgh",
+    "SSDHHasher": "._ssdh",
+    "WGANAEHasher": "._autoencoder",
+}
+
+__all__ = sorted(_EXPORTS)
+
+#: The hashers among the exports: what :mod:`skhash` serves at its top level.
+HASHERS = [name for name in __all__ if name.endswith("Hasher") and not name.startswith("Base")]
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'skhash.deep' has no attribute {name!r}")
+    try:
+        import torch  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - exercised without torch installed
+        raise ImportError(
+            f"skhash.deep.{name} needs PyTorch, which is not installed. Install the 'torch' "
+            "extra: pip install 'skhash[torch]' (or install torch>=2.2 yourself)."
+        ) from exc
+    value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

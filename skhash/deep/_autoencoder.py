@@ -358,6 +358,8 @@ class IDRAEHasher(_PriorMatchingAutoencoder):
     ['distribution', 'epoch', 'loss', 'reconstruction', 'time']
     """
 
+    _short_name = "IDR-AE"
+
     _parameter_constraints: dict = {
         **_AutoencoderHasher._parameter_constraints,
         **_PRIOR_CONSTRAINTS,
@@ -480,6 +482,8 @@ class LPAEHasher(_PriorMatchingAutoencoder):
     (3, 8)
     """
 
+    _short_name = "LP-AE"
+
     _parameter_constraints: dict = {
         **_AutoencoderHasher._parameter_constraints,
         **_PRIOR_CONSTRAINTS,
@@ -577,6 +581,8 @@ class WGANAEHasher(_PriorMatchingAutoencoder):
     >>> wgan.transform(X[:3]).shape
     (3, 8)
     """
+
+    _short_name = "WGAN-AE"
 
     _parameter_constraints: dict = {
         **_AutoencoderHasher._parameter_constraints,

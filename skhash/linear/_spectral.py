@@ -61,6 +61,8 @@ class SpectralHasher(BaseHasher):
     (100, 12)
     """
 
+    _short_name = "SH"
+
     _parameter_constraints: dict = {
         **BaseHasher._parameter_constraints,
         "n_jobs": N_JOBS_CONSTRAINT,

@@ -5,23 +5,7 @@ import inspect
 
 from sklearn.base import BaseEstimator
 
-__all__ = ["HASHER_NAMES", "all_estimators"]
-
-#: Short name (as in papers and tables) -> class name of every hasher, in the order the
-#: demo and the benchmarks list them.
-HASHER_NAMES = {
-    "LSH": "LSHHasher",
-    "SH": "SpectralHasher",
-    "ITQ": "ITQHasher",
-    "SGH": "SGHHasher",
-    "SSDH": "SSDHHasher",
-    "AE": "AEHasher",
-    "WGAN-AE": "WGANAEHasher",
-    "LP-AE": "LPAEHasher",
-    "IDR-AE": "IDRAEHasher",
-    "BiHalf": "BiHalfHasher",
-    "GreedyHash": "GreedyHashHasher",
-}
+__all__ = ["all_estimators", "hasher_names"]
 
 # Public modules whose ``__all__`` lists skhash's estimators.
 _PUBLIC_MODULES = ("skhash", "skhash.deep", "skhash.features")
@@ -81,3 +65,32 @@ def all_estimators(type_filter=None):
             ):
                 found[name] = obj
     return sorted((name, cls) for name, cls in found.items() if all(_TYPES[k](cls) for k in kinds))
+
+
+def short_name(cls):
+    """The name papers and tables give a hasher class: ``_short_name``, else the class
+    name without its ``Hasher`` suffix (``ITQHasher`` -> ``"ITQ"``)."""
+    return cls.__dict__.get("_short_name", cls.__name__.removesuffix("Hasher"))
+
+
+def hasher_names():
+    """Short name -> class of every hasher that imports here, the numpy ones first.
+
+    The one registry of the demo and the benchmarks: a hasher is in it once it is exported.
+    The deep hashers are left out when torch is missing.
+
+    Returns
+    -------
+    names : dict of str -> type
+
+    Examples
+    --------
+    >>> from skhash.utils.discovery import hasher_names
+    >>> list(hasher_names())[:3]
+    ['ITQ', 'LSH', 'SH']
+    """
+    hashers = sorted(
+        (cls.__module__.startswith("skhash.deep"), short_name(cls), cls)
+        for _, cls in all_estimators("hasher")
+    )
+    return {name: cls for _, name, cls in hashers}

@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from ._bits import check_bitorder, check_codes, check_packed, pack_codes, unpack_codes
-from ._dask import is_dask_array
+from .utils._dask import is_dask_array
 
 __all__ = ["PackedCodes", "load_codes", "save_codes"]
 

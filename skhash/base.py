@@ -8,8 +8,8 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._dask import fit_sample, is_dask_array, map_row_blocks
 from .utils import NoBoolIntegersMixin, limit_threads
+from .utils._dask import fit_sample, is_dask_array, map_row_blocks
 
 __all__ = ["BaseHasher", "with_threads"]
 

@@ -146,7 +146,7 @@ def test_dask_codes_saved_chunk_by_chunk_and_searched_from_the_file(tmp_path, da
 
 
 def test_fit_sample_takes_the_same_rows_of_y(data):
-    from skhash._dask import fit_sample
+    from skhash.utils._dask import fit_sample
 
     X, _ = data
     y = np.arange(len(X))

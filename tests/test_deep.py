@@ -275,8 +275,24 @@ def test_cuda_unavailable_is_a_clear_error(X):
 def test_cuda_fit_pickles_to_cpu(X):
     est = IDRAEHasher(**{**TINY, "device": "cuda"}, random_state=0).fit(X)
     assert est.device_.type == "cuda"
+    state = est.__getstate__()
+    assert next(state["module_"].parameters()).device.type == "cpu"
+    assert next(est.module_.parameters()).device.type == "cuda"  # the live model stays
     restored = pickle.loads(pickle.dumps(est))
-    assert next(restored.module_.parameters()).device.type == "cpu"
+    assert restored.device_.type == "cuda"  # back on CUDA where it is available
+    np.testing.assert_array_equal(restored.transform(X), est.transform(X))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_model_fitted_on_cuda_unpickles_on_cpu_with_a_warning(X):
+    est = IDRAEHasher(**TINY, random_state=0).fit(X)
+    state = pickle.loads(pickle.dumps(est)).__getstate__()
+    state["device_"] = torch.device("cuda", 0)  # as pickled on a CUDA machine
+    restored = IDRAEHasher.__new__(IDRAEHasher)
+    with pytest.warns(UserWarning, match="IDRAEHasher was fitted on cuda:0.*using the CPU"):
+        restored.__setstate__(state)
+    assert restored.device_ == torch.device("cpu")
+    assert "optimizers_" not in state and "_generator" not in state
     np.testing.assert_array_equal(restored.transform(X), est.transform(X))
 
 

@@ -272,3 +272,21 @@ def test_distances_are_signed_so_differences_do_not_wrap(backend):
     assert dist.dtype == np.int16 and (dist[:, 0] - dist[:, 2] <= 0).all()
     radius_dist, _ = retriever.radius_neighbors(codes[:5], radius=4)
     assert all(d.dtype == np.int16 for d in radius_dist)
+
+
+def test_torch_backend_pickled_on_cuda_unpickles_on_cpu_with_a_warning():
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("needs a machine without CUDA")
+    codes = np.random.default_rng(0).integers(0, 2, (40, 24))
+    retriever = HammingRetriever(n_neighbors=3, backend="torch", device="cpu").fit(codes)
+    search = retriever._index
+    state = search.__getstate__()
+    state["device"] = "cuda:0"  # as pickled on a CUDA machine
+    restored = type(search).__new__(type(search))
+    with pytest.warns(UserWarning, match="backend='torch'.*fitted on cuda:0.*using the CPU"):
+        restored.__setstate__(state)
+    assert restored.device == torch.device("cpu")
+    np.testing.assert_array_equal(
+        restored.kneighbors(codes[:5], 3)[1], search.kneighbors(codes[:5], 3)[1]
+    )

@@ -12,9 +12,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._torch import resolve_device
 from ..base import BaseHasher
 from ..utils import N_JOBS_CONSTRAINT
+from ..utils._torch import CPUPortableModuleMixin, resolve_device
 from ._callbacks import Callback, ProgressBar
 from ._modules import ACTIVATIONS
 
@@ -40,7 +40,7 @@ _COLLAPSE_CHECK_ROWS = 2048
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-class BaseDeepHasher(BaseHasher):
+class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
     """Base class of the torch hashers: one training loop, methods supply modules and losses.
 
     The loop handles validation, device placement, seeding, shuffling into minibatches,
@@ -422,16 +422,9 @@ class BaseDeepHasher(BaseHasher):
 
     # ------------------------------------------------------------------ pickling
     def __getstate__(self):
-        state = super().__getstate__()
+        state = super().__getstate__()  # module_ with CPU tensors
         state.pop("optimizers_", None)
         state.pop("_generator", None)
-        if "module_" in state:
-            # CPU tensors so that a model trained on CUDA loads on a CPU-only machine.
-            module = state["module_"]
-            if any(p.device.type != "cpu" for p in module.parameters()):
-                import copy
-
-                state["module_"] = copy.deepcopy(module).cpu()
         return state
 
     def __sklearn_is_fitted__(self):

@@ -1,6 +1,5 @@
 """Shared machinery of the image feature extractors: input checks, device, batching, pickling."""
 
-import warnings
 from numbers import Integral
 
 import numpy as np
@@ -13,9 +12,9 @@ from sklearn.base import (
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from .._dask import is_dask_array, map_row_blocks
-from .._torch import resolve_device
 from ..utils import NoBoolIntegersMixin, import_optional
+from ..utils._dask import is_dask_array, map_row_blocks
+from ..utils._torch import CPUPortableModuleMixin, resolve_device
 
 __all__ = ["BaseImageFeatures", "check_images", "import_torch", "load_weights"]
 
@@ -142,7 +141,11 @@ def load_weights(torch, module, weights, *, name):
 
 
 class BaseImageFeatures(
-    NoBoolIntegersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+    CPUPortableModuleMixin,
+    NoBoolIntegersMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
 ):
     """Base class of the pretrained-network feature extractors.
 
@@ -151,7 +154,7 @@ class BaseImageFeatures(
     batches of ``batch_size`` images under ``torch.no_grad`` and returns ``float32`` rows.
 
     A subclass implements ``_load_module(torch)`` (the network with its weights on CPU),
-    ``_empty_module(torch)`` (the same architecture without weights, used to unpickle),
+    ``_empty_module(torch)`` (the same architecture without weights),
     ``_preprocess(torch, x)`` (float NCHW 0-255 tensor -> network input) and ``_forward(x)``
     (network input -> ``(n, n_features)`` tensor), and sets ``_n_features_by_layer``.
     """
@@ -242,33 +245,6 @@ class BaseImageFeatures(
     @property
     def _n_features_out(self):
         return self.n_features_out_
-
-    def __getstate__(self):
-        # The weights travel as a CPU state dict, so that a model used on CUDA unpickles on a
-        # CPU-only machine and the architecture is rebuilt from this version's code.
-        state = dict(super().__getstate__())
-        module = state.pop("module_", None)
-        if module is not None:
-            state["_module_state_dict"] = {k: v.cpu() for k, v in module.state_dict().items()}
-        return state
-
-    def __setstate__(self, state):
-        state = dict(state)
-        weights = state.pop("_module_state_dict", None)
-        super().__setstate__(state)
-        if weights is None:
-            return
-        torch = import_torch()
-        if self.device_.type == "cuda" and not torch.cuda.is_available():
-            warnings.warn(
-                f"{type(self).__name__} was fitted on {self.device_}, which is not available "
-                f"here; using the CPU."
-            )
-            self.device_ = torch.device("cpu")
-        with torch.device("meta"):
-            module = self._empty_module(torch)
-        module.load_state_dict(weights, strict=True, assign=True)
-        self.module_ = module.to(self.device_).eval()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -12,8 +12,8 @@ from joblib import Parallel, delayed, effective_n_jobs
 
 from .._bits import codes_to_words, distance_dtype, hamming_block, pack_codes
 from .._selection import rows_per_block, select_within, sort_csr, stable_top
-from .._torch import resolve_device
 from ..utils import import_optional
+from ..utils._torch import resolve_device, usable_device
 
 __all__ = ["BACKENDS", "make_backend"]
 
@@ -233,10 +233,9 @@ class TorchSearch:
 
     def __setstate__(self, state):
         codes = np.unpackbits(state["packed"], axis=1, count=state["n_bits"], bitorder="little")
-        try:
-            self.__init__(codes, device=state["device"])
-        except ValueError:  # saved on CUDA, loaded without it
-            self.__init__(codes, device="cpu")
+        self.__init__(
+            codes, device=usable_device(state["device"], "HammingRetriever(backend='torch')")
+        )
 
 
 def _import_faiss():

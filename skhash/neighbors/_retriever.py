@@ -9,9 +9,9 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._bits import check_bitorder, check_codes, result_distance_dtype, unpack_codes
-from .._dask import is_dask_array, map_row_blocks
 from .._io import PackedCodes
 from ..utils import N_JOBS_CONSTRAINT, NoBoolIntegersMixin, check_labels
+from ..utils._dask import is_dask_array, map_row_blocks
 from ._backends import make_backend
 from ._packed import PackedSearch
 

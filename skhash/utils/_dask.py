@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-from ._config import get_config
+from .._config import get_config
 
 __all__ = ["is_dask_array", "map_row_blocks", "fit_sample"]
 

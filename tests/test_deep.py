@@ -1,5 +1,7 @@
 """The deep hashers: training loop behaviour and the loss terms."""
 
+import ast
+import inspect
 import itertools
 import pickle
 import subprocess
@@ -17,6 +19,7 @@ from scipy.stats import wasserstein_distance  # noqa: E402
 from skhash import AEHasher, IDRAEHasher, LPAEHasher, WGANAEHasher  # noqa: E402
 from skhash.deep import BaseDeepHasher  # noqa: E402
 from skhash.deep._losses import assignment_wasserstein, independent_wasserstein  # noqa: E402
+from skhash.utils.discovery import all_estimators  # noqa: E402
 
 TINY = dict(n_bits=6, hidden_layer_sizes=(16,), max_epochs=3, batch_size=32, device="cpu")
 ALL = [
@@ -418,3 +421,22 @@ def test_auto_epochs_aim_at_a_fixed_number_of_steps(X):
     est.set_params(batch_size=512)
     assert [est._n_epochs(n) for n in (50_000, 60_000, 320, 10**7)] == [5, 4, 400, 1]
     assert IDRAEHasher(max_epochs=7)._n_epochs(10**6) == 7
+
+
+@pytest.mark.parametrize(
+    "cls", [cls for _, cls in all_estimators("hasher") if issubclass(cls, BaseDeepHasher)]
+)
+def test_docstring_documents_each_parameter_once_with_its_default(cls):
+    """The shared docstring sections fill in every deep hasher, with the class's defaults."""
+    from numpydoc.docscrape import ClassDoc
+
+    doc = ClassDoc(cls)
+    documented = [p.name for p in doc["Parameters"]]
+    assert sorted(documented) == sorted(cls().get_params()), cls
+    assert "{" not in "".join(p.name for p in doc["Parameters"] + doc["Attributes"])
+    for param in doc["Parameters"]:
+        default = inspect.signature(cls).parameters[param.name].default
+        written = ast.literal_eval(param.type.rsplit("default=", 1)[1])
+        assert written == default, (cls, param.name, param.type)
+    attributes = [a.name for a in doc["Attributes"]]
+    assert len(attributes) == len(set(attributes)) and "device_" in attributes

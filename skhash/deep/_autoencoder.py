@@ -52,34 +52,16 @@ _SHARED_PARAMS_DOC = """
         (0.322 after 4 epochs, 0.294 after 20).
     lr : float, default=1e-3
         Learning rate.
-    optimizer : {"adam", "adamw", "sgd", "rmsprop"}, default="adam"
-        Optimiser of the encoder and decoder.
-    n_jobs : int, default=None
-        Threads of torch and of BLAS inside ``fit`` and ``transform`` (the caller's
-        settings are restored after). ``None`` means 1: small networks train fastest on
-        one thread, and more threads than free cores made a fit 10-40x slower. ``-1``
-        uses all cores.
-    device : str, default="auto"
-        ``"auto"`` trains on CUDA when available, else on the CPU; or a torch device name.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling and prior samples. An int gives identical codes
         across runs on the CPU; the global numpy and torch random states are left
         untouched.
-    verbose : bool, default=False
-        Show a progress bar over minibatches with the loss terms (tqdm; a
-        :class:`~skhash.deep.ProgressBar` callback).
-    callbacks : list of Callback, default=None
-        Training callbacks (:mod:`skhash.deep`): :class:`~skhash.deep.EarlyStopping` on a
-        held-out fraction (unsupervised), :class:`~skhash.deep.LRScheduler`,
-        :class:`~skhash.deep.Checkpoint`, or your own :class:`~skhash.deep.Callback`.
+    {loop_params}
 """
 
 _SHARED_ATTRS_DOC = """
     module_ : torch.nn.ModuleDict
-        The trained networks (``"encoder"``, ``"decoder"`` ...), in eval mode. After
-        unpickling they live on the CPU.
-    device_ : torch.device
-        Device used for training.
+        The trained networks (``"encoder"``, ``"decoder"`` ...), in eval mode.
     reconstruction_scale_ : float
         Mean per-feature variance of the training data; the reconstruction loss is divided
         by it, so that it is 1 for the trivial mean reconstruction whatever the input
@@ -87,20 +69,13 @@ _SHARED_ATTRS_DOC = """
     history_ : list of dict
         One dict per epoch: the mean of ``"loss"`` and of every loss term, ``"epoch"`` and
         ``"time"`` (seconds).
-    loss_curve_ : list of float
-        ``history_[i]["loss"]`` per epoch.
-    n_iter_ : int
-        Number of epochs completed.
     n_epochs_ : int
         Number of epochs planned (``max_epochs``, resolved when it is ``"auto"``).
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during fit, when ``X`` has string column names.
+    {loop_attrs}
 """
 
 
-_doc = doc_filler(_SHARED_PARAMS_DOC, _SHARED_ATTRS_DOC)
+_doc = doc_filler(shared_params=_SHARED_PARAMS_DOC, shared_attrs=_SHARED_ATTRS_DOC)
 
 
 class _AutoencoderHasher(BaseDeepHasher):

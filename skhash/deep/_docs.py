@@ -1,4 +1,4 @@
-"""One docstring mechanism for the deep hashers' shared parameter sections."""
+"""One docstring mechanism for the deep hashers: named sections filled into placeholders."""
 
 import inspect
 import re
@@ -6,31 +6,68 @@ import textwrap
 
 __all__ = ["doc_filler"]
 
+# The parameters and attributes that BaseDeepHasher's training loop gives every deep hasher.
+LOOP_PARAMS = """
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"}, default="adam"
+        Optimiser of the networks (a critic, where there is one, has its own).
+    n_jobs : int, default=None
+        Threads of torch and of BLAS inside ``fit`` and ``transform`` (the caller's
+        settings are restored after). ``None`` means 1: small networks train fastest on
+        one thread, and more threads than free cores made a fit 10-40x slower. ``-1``
+        uses all cores.
+    device : str, default="auto"
+        ``"auto"`` trains on CUDA when available, else on the CPU; or a torch device name.
+    verbose : bool, default=False
+        Show a progress bar over minibatches with the loss terms (tqdm; a
+        :class:`~skhash.deep.ProgressBar` callback).
+    callbacks : list of Callback, default=None
+        Training callbacks (:mod:`skhash.deep`): :class:`~skhash.deep.EarlyStopping` on a
+        held-out fraction (unsupervised), :class:`~skhash.deep.LRScheduler`,
+        :class:`~skhash.deep.Checkpoint`, or your own :class:`~skhash.deep.Callback`.
+"""
 
-def doc_filler(shared_params, shared_attrs):
-    """Decorator filling a class docstring's ``{shared_params}`` and ``{shared_attrs}``.
+LOOP_ATTRS = """
+    device_ : torch.device
+        Device used for training. A pickled model returns to it where it exists, else it
+        unpickles onto the CPU with a warning.
+    loss_curve_ : list of float
+        ``history_[i]["loss"]`` per epoch.
+    n_iter_ : int
+        Number of epochs completed.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+"""
 
-    Each ``<name>`` in the sections becomes the class's own default for parameter
-    ``name`` (as its signature has it), so that classes sharing a section may differ in
-    their defaults; the sections are indented like the placeholder line they replace.
+
+def doc_filler(**sections):
+    """Decorator replacing each line ``{name}`` of a class docstring with section ``name``.
+
+    ``{loop_params}`` and ``{loop_attrs}`` (what the training loop gives every deep hasher)
+    are always available, and a section may itself hold them. Each ``<name>`` in a section
+    becomes the class's own default for parameter ``name`` (as its signature has it), so
+    that classes sharing a section may differ in their defaults; a section is indented like
+    the placeholder line it replaces.
     """
+    sections = {"loop_params": LOOP_PARAMS, "loop_attrs": LOOP_ATTRS, **sections}
 
     def fill(cls):
-        template = cls.__doc__
-        indent = re.search(r"^( *)\{shared_params\}", template, re.M).group(1)
         defaults = inspect.signature(cls).parameters
 
         def default(match):
             value = defaults[match.group(1)].default
             return f'"{value}"' if isinstance(value, str) else str(value)
 
-        def section(text):
-            text = re.sub(r"<(\w+)>", default, textwrap.dedent(text).strip("\n"))
-            return textwrap.indent(text, indent).lstrip(" ")
+        def section(match):
+            text = re.sub(r"<(\w+)>", default, textwrap.dedent(sections[match.group(2)]))
+            return textwrap.indent(text.strip("\n"), match.group(1))
 
-        cls.__doc__ = template.format(
-            shared_params=section(shared_params), shared_attrs=section(shared_attrs)
-        )
+        placeholder = re.compile(r"^( *)\{(" + "|".join(sections) + r")\}$", re.M)
+        doc = cls.__doc__
+        while placeholder.search(doc):
+            doc = placeholder.sub(section, doc)
+        cls.__doc__ = doc
         return cls
 
     return fill

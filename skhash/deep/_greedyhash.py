@@ -55,44 +55,25 @@ _DOC_SHARED = """
         Passes over the training data; ``"auto"``: about 400 optimiser steps.
     lr : float, default=<lr>
         Learning rate.
-    optimizer : {"adam", "adamw", "sgd", "rmsprop"}, default="adam"
-        Optimiser of the encoder.
-    n_jobs : int, default=None
-        Threads of torch and of BLAS inside ``fit`` and ``transform`` (restored after);
-        ``None`` means 1, ``-1`` all cores.
-    device : str, default="auto"
-        ``"auto"`` trains on CUDA when available, else on the CPU; or a torch device name.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation and shuffling; an int gives identical codes across runs on
         the CPU.
-    verbose : bool, default=False
-        Show a progress bar over minibatches with the loss terms (tqdm).
-    callbacks : list of Callback, default=None
-        Training callbacks of :mod:`skhash.deep` (early stopping, schedules, checkpoints).
+    {loop_params}
 """
 
 _DOC_ATTRS = """
     module_ : torch.nn.ModuleDict
-        ``"encoder"``, in eval mode. After unpickling it lives on the CPU.
-    device_ : torch.device
-        Device used for training.
+        ``"encoder"``, in eval mode.
     history_ : list of dict
         One dict per epoch: the mean ``"loss"``, ``"similarity"`` (the cosine matching
         term) and ``"penalty"``, ``"epoch"`` and ``"time"`` (seconds).
-    loss_curve_ : list of float
-        ``history_[i]["loss"]`` per epoch.
-    n_iter_ : int
-        Number of epochs completed.
     n_epochs_ : int
         Number of epochs planned.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during fit, when ``X`` has string column names.
+    {loop_attrs}
 """
 
 
-fill_doc = doc_filler(_DOC_SHARED, _DOC_ATTRS)
+fill_doc = doc_filler(shared_params=_DOC_SHARED, shared_attrs=_DOC_ATTRS)
 
 
 @fill_doc

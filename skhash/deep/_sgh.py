@@ -8,6 +8,7 @@ from sklearn.utils._param_validation import Interval
 from torch import nn
 
 from ._base import BaseDeepHasher
+from ._docs import doc_filler
 from ._modules import MLP
 
 __all__ = ["SGHHasher"]
@@ -46,6 +47,7 @@ class _GaussianDecoder(nn.Module):
         return (h @ self.weight) * self.scale.abs() + self.shift
 
 
+@doc_filler()
 class SGHHasher(BaseDeepHasher):
     """Stochastic Generative Hashing (SGH): a binary autoencoder with stochastic neurons.
 
@@ -89,43 +91,21 @@ class SGHHasher(BaseDeepHasher):
         are about 40 passes over MNIST).
     lr : float, default=1e-2
         Learning rate (the demo's).
-    optimizer : {"adam", "adamw", "sgd", "rmsprop"}, default="adam"
-        Optimiser of the encoder and decoder.
-    n_jobs : int, default=None
-        Threads of torch and of BLAS inside ``fit`` and ``transform`` (restored after);
-        ``None`` means 1, ``-1`` all cores.
-    device : str, default="auto"
-        ``"auto"`` trains on CUDA when available, else on the CPU; or a torch device name.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling and the ``eps`` draws. An int gives identical codes
         across runs on the CPU; the global numpy and torch random states are left untouched.
-    verbose : bool, default=False
-        Show a progress bar over minibatches with the loss terms (tqdm; a
-        :class:`~skhash.deep.ProgressBar` callback).
-    callbacks : list of Callback, default=None
-        Training callbacks (:mod:`skhash.deep`): :class:`~skhash.deep.EarlyStopping` on a
-        held-out fraction (unsupervised), :class:`~skhash.deep.LRScheduler`,
-        :class:`~skhash.deep.Checkpoint`, or your own :class:`~skhash.deep.Callback`.
+    {loop_params}
 
     Attributes
     ----------
     module_ : torch.nn.ModuleDict
         ``"encoder"`` (logits ``W x + b``) and ``"decoder"`` (with ``weight`` ``U``,
-        ``scale`` and ``shift``), in eval mode. After unpickling they live on the CPU.
-    device_ : torch.device
-        Device used for training.
+        ``scale`` and ``shift``), in eval mode.
     history_ : list of dict
         One dict per epoch: the minibatch means of ``"loss"`` and of its terms
         ``"reconstruction"``, ``"code"`` (``-log q(h | x)``) and ``"weight_penalty"``
         (before weighting), ``"epoch"`` and ``"time"`` (seconds).
-    loss_curve_ : list of float
-        ``history_[i]["loss"]`` per epoch.
-    n_iter_ : int
-        Number of epochs completed.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during fit, when ``X`` has string column names.
+    {loop_attrs}
 
     See Also
     --------

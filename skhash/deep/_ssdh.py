@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval
 
 from ._base import BaseDeepHasher
+from ._docs import doc_filler
 from ._modules import MLP
 
 __all__ = ["SSDHHasher"]
@@ -66,6 +67,7 @@ def fit_similarity_thresholds(X, alpha):
     return mode, mode - alpha * sigma_left, mode + alpha * sigma_right
 
 
+@doc_filler()
 class SSDHHasher(BaseDeepHasher):
     """Semantic Structure-based unsupervised Deep Hashing (SSDH).
 
@@ -107,24 +109,11 @@ class SSDHHasher(BaseDeepHasher):
         Number of passes over the training data.
     lr : float, default=1e-3
         Learning rate (the paper's).
-    optimizer : {"adam", "adamw", "sgd", "rmsprop"}, default="adam"
-        Optimiser of the network.
-    n_jobs : int, default=None
-        Threads of torch and of BLAS inside ``fit`` and ``transform`` (restored after);
-        ``None`` means 1, ``-1`` all cores.
-    device : str, default="auto"
-        ``"auto"`` trains on CUDA when available, else on the CPU; or a torch device name.
     random_state : int, RandomState instance or None, default=None
         Seeds the threshold sample, initialisation and shuffling. An int gives identical
         codes across runs on the CPU; the global numpy and torch random states are left
         untouched.
-    verbose : bool, default=False
-        Show a progress bar over minibatches with the loss terms (tqdm; a
-        :class:`~skhash.deep.ProgressBar` callback).
-    callbacks : list of Callback, default=None
-        Training callbacks (:mod:`skhash.deep`): :class:`~skhash.deep.EarlyStopping` on a
-        held-out fraction (unsupervised), :class:`~skhash.deep.LRScheduler`,
-        :class:`~skhash.deep.Checkpoint`, or your own :class:`~skhash.deep.Callback`.
+    {loop_params}
 
     Attributes
     ----------
@@ -135,21 +124,12 @@ class SSDHHasher(BaseDeepHasher):
     dissimilar_threshold_ : float
         Pairs at cosine distance above it are dissimilar (``S = -1``).
     module_ : torch.nn.ModuleDict
-        ``"encoder"``, the MLP ``f``, in eval mode. After unpickling it lives on the CPU.
-    device_ : torch.device
-        Device used for training.
+        ``"encoder"``, the MLP ``f``, in eval mode.
     history_ : list of dict
         One dict per epoch: the mean ``"loss"``, the mean fraction of pairs labelled
         similar (``"similar_pairs"``) and dissimilar (``"dissimilar_pairs"``) in the
         minibatches, ``"epoch"`` and ``"time"`` (seconds).
-    loss_curve_ : list of float
-        ``history_[i]["loss"]`` per epoch.
-    n_iter_ : int
-        Number of epochs completed.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during fit, when ``X`` has string column names.
+    {loop_attrs}
 
     See Also
     --------

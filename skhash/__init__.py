@@ -6,11 +6,19 @@ the codes are searched in Hamming space and scored with retrieval metrics. Impor
 """
 
 from . import deep as _deep
-from ._bits import check_codes, hamming_distances, pack_codes, unpack_codes
 from ._config import config_context, get_config, set_config
-from ._export import to_bit_strings, to_faiss_index
-from ._io import PackedCodes, load_codes, save_codes
 from .base import BaseHasher
+from .codes import (
+    PackedCodes,
+    check_codes,
+    hamming_distances,
+    load_codes,
+    pack_codes,
+    save_codes,
+    to_bit_strings,
+    to_faiss_index,
+    unpack_codes,
+)
 from .linear import ITQHasher, LSHHasher, SpectralHasher
 from .neighbors import HammingRetriever
 
@@ -21,7 +29,7 @@ _LAZY = {name: "skhash.deep" for name in _deep.HASHERS}
 
 
 # Public subpackages, imported on first attribute access (``skhash.features`` ...).
-_SUBPACKAGES = ("datasets", "deep", "features", "linear", "metrics", "neighbors", "utils")
+_SUBPACKAGES = ("codes", "datasets", "deep", "features", "linear", "metrics", "neighbors", "utils")
 
 
 def __getattr__(name):

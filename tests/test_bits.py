@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from skhash import check_codes, hamming_distances, pack_codes, unpack_codes
-from skhash._bits import codes_to_words, iter_hamming_distances, packed_to_words
+from skhash.codes._bits import codes_to_words, iter_hamming_distances, packed_to_words
 
 
 @pytest.mark.parametrize("n_bits", [1, 7, 8, 9, 63, 64, 65, 130, 200, 256])

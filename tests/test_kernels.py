@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import skhash
-from skhash import _kernels
+from skhash.codes import _kernels
 from skhash.metrics import mean_average_precision
 
 pytest.importorskip("numba", reason="numba not installed: the numpy paths are used")

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .._selection import stable_top
+from ..codes._selection import stable_top
 from ._ranking import RankingProblem, relevant_in_top
 from ._retrieval import _check_ties
 

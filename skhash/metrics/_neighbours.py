@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_array
 
-from .._selection import stable_top
+from ..codes._selection import stable_top
 from ._ranking import RankingProblem
 
 __all__ = ["neighbour_recall"]

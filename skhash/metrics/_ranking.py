@@ -10,8 +10,8 @@ no comparison sort of a whole row is run.
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
-from .._bits import check_codes, codes_to_words, hamming_block, packed_to_words
-from .._selection import (
+from ..codes._bits import check_codes, codes_to_words, hamming_block, packed_to_words
+from ..codes._selection import (
     _BYTES_PER_PAIR,
     _MAX_BLOCK_BYTES,
     boundary,

@@ -10,9 +10,9 @@ from numbers import Integral
 import numpy as np
 from scipy.special import gammaln
 
-from .. import _kernels
 from .._config import get_config
-from .._selection import boundary, stable_top
+from ..codes import _kernels
+from ..codes._selection import boundary, stable_top
 from ._ranking import RankingProblem, harmonic, relevant_in_top
 
 __all__ = [

@@ -10,8 +10,14 @@ from contextlib import contextmanager
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
-from .._bits import codes_to_words, distance_dtype, hamming_block, pack_codes
-from .._selection import rows_per_block, select_within, sort_csr, stable_top
+from ..codes._bits import (
+    codes_to_words,
+    distance_dtype,
+    hamming_block,
+    pack_codes,
+    packed_to_words,
+)
+from ..codes._selection import rows_per_block, select_within, sort_csr, stable_top
 from ..utils import import_optional
 from ..utils._torch import resolve_device, usable_device
 
@@ -157,29 +163,39 @@ class FaissSearch:
 
 
 class TorchSearch:
-    """Byte-wise XOR and a 256-entry popcount table on a torch device (CPU or CUDA).
+    """XOR and a bit-trick popcount on 64-bit words on a torch device (CPU or CUDA).
 
-    The exact (distance, index) order comes from ``topk`` on the key
-    ``distance * n_db + index``; ``k`` has no upper limit besides the database size.
+    torch has no popcount, so the words are counted with the SWAR sums (pairs, nibbles,
+    bytes, then one multiply), all in int64 arithmetic, which wraps. The exact
+    (distance, index) order comes from ``topk`` on the key ``distance * n_db + index``;
+    ``k`` has no upper limit besides the database size.
     """
 
     name = "torch"
     _DB_STEP = 65_536
 
     def __init__(self, codes, n_jobs=None, device="auto"):
-        torch = _import_torch()  # a clear ImportError when torch is missing
+        _import_torch()  # a clear ImportError when torch is missing
         self.device = resolve_device(device)
         self.n_bits = codes.shape[1]
         self.n_db = codes.shape[0]
         self.packed = pack_codes(codes, bitorder="little")
-        self.db = torch.from_numpy(self.packed).to(self.device)
-        table = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).sum(axis=1)
-        self.table = torch.from_numpy(table.astype(np.int16)).to(self.device)
-        self.query_step = max(1, (32 * 2**20) // (self._DB_STEP * self.packed.shape[1] * 4))
+        self.db = self._words(self.packed)
+        # About 32 MiB of int64 temporaries per block.
+        self.query_step = max(1, (32 * 2**20) // (self._DB_STEP * self.db.shape[1] * 8))
+
+    def _words(self, packed):
+        """Packed little-endian bytes as int64 words (the bits' order does not matter)."""
+        words = packed_to_words(packed)
+        return self._torch.from_numpy(words.view(np.int64)).to(self.device)
 
     def _distances(self, queries, start, stop):
-        xor = queries[:, None, :] ^ self.db[None, start:stop, :]
-        return self.table[xor.int()].sum(dim=2, dtype=self._torch.int64)
+        x = queries[:, None, :] ^ self.db[None, start:stop, :]
+        x = x - ((x >> 1) & 0x5555555555555555)
+        x = (x & 0x3333333333333333) + ((x >> 2) & 0x3333333333333333)
+        x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0F
+        counts = (x * 0x0101010101010101) >> 56
+        return counts.sum(dim=2) if counts.shape[2] > 1 else counts[:, :, 0]
 
     @property
     def _torch(self):
@@ -187,7 +203,7 @@ class TorchSearch:
 
     def kneighbors(self, codes, k):
         torch = self._torch
-        queries = torch.from_numpy(pack_codes(codes, bitorder="little")).to(self.device)
+        queries = self._words(pack_codes(codes, bitorder="little"))
         dists, inds = [], []
         for qs in range(0, len(queries), self.query_step):
             q = queries[qs : qs + self.query_step]
@@ -208,7 +224,7 @@ class TorchSearch:
 
     def radius_neighbors(self, codes, radius, sort=True):
         torch = self._torch
-        queries = torch.from_numpy(pack_codes(codes, bitorder="little")).to(self.device)
+        queries = self._words(pack_codes(codes, bitorder="little"))
         parts = []
         for qs in range(0, len(queries), self.query_step):
             q = queries[qs : qs + self.query_step]

@@ -11,8 +11,8 @@ import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn import get_config
 
-from .._bits import distance_dtype, hamming_block, pack_codes, packed_to_words
-from .._selection import select_within, sort_csr, stable_top
+from ..codes._bits import distance_dtype, hamming_block, pack_codes, packed_to_words
+from ..codes._selection import select_within, sort_csr, stable_top
 
 __all__ = ["PackedSearch"]
 

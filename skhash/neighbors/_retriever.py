@@ -8,8 +8,8 @@ from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._bits import check_bitorder, check_codes, result_distance_dtype, unpack_codes
-from .._io import PackedCodes
+from ..codes._bits import check_bitorder, check_codes, result_distance_dtype, unpack_codes
+from ..codes._io import PackedCodes
 from ..utils import N_JOBS_CONSTRAINT, NoBoolIntegersMixin, check_labels
 from ..utils._dask import is_dask_array, map_row_blocks
 from ._backends import make_backend

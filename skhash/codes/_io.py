@@ -12,8 +12,8 @@ import re
 
 import numpy as np
 
+from ..utils._dask import is_dask_array
 from ._bits import check_bitorder, check_codes, check_packed, pack_codes, unpack_codes
-from .utils._dask import is_dask_array
 
 __all__ = ["PackedCodes", "load_codes", "save_codes"]
 

@@ -6,9 +6,9 @@ from numbers import Integral
 
 import numpy as np
 
+from ..utils import import_optional
 from ._bits import check_codes, pack_codes
 from ._io import PackedCodes, load_codes
-from .utils import import_optional
 
 __all__ = ["to_bit_strings", "to_faiss_index"]
 

@@ -130,7 +130,7 @@ def stable_average_precision_sums(
     Parameters
     ----------
     query_words, db_words : ndarray of uint64, shape (n, n_words)
-        Codes as 64-bit words (:func:`skhash._bits.codes_to_words`).
+        Codes as 64-bit words (:func:`skhash.codes._bits.codes_to_words`).
     query_labels, db_labels : ndarray of intp
         Class labels as integer codes (relevant = equal).
     n_bits : int

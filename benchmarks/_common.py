@@ -7,9 +7,13 @@ import os
 from pathlib import Path
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
-from skhash.datasets import get_data_home, load_cifar10_features, load_mnist
+from skhash.datasets import (
+    get_data_home,
+    load_cifar10_features,
+    load_mnist,
+    query_database_split,
+)
 from skhash.metrics import mean_average_precision, precision_at_k
 
 # The data folder: $SKHASH_DATA, else ../shared/data next to the repository.
@@ -18,21 +22,22 @@ DATA = get_data_home(
 )
 
 
+def protocol_split(X, y, protocol, random_state=0):
+    """``(X_db, y_db, X_query, y_query)`` of a named protocol of
+    :data:`skhash.datasets.PROTOCOLS`: the one way the benchmarks split their data."""
+    query, db = query_database_split(y, protocol=protocol, random_state=random_state)
+    return X[db], y[db], X[query], y[query]
+
+
 def mnist_released_protocol(random_state=0):
     """MNIST 70k, pixels / 255: 10,000 stratified queries; database = training = the rest."""
-    X, y = load_mnist(DATA)
-    X_db, X_q, y_db, y_q = train_test_split(
-        X, y, test_size=10_000, stratify=y, random_state=random_state
-    )
-    return X_db, y_db, X_q, y_q
+    return protocol_split(*load_mnist(DATA), "idrae-code", random_state)
 
 
 def cifar_efficientnet_protocol(random_state=0):
-    """CIFAR-10 test split, EfficientNet-Lite0 features: 1000 random queries, 9000 database."""
-    X, y = load_cifar10_features(DATA)
-    order = np.random.default_rng(random_state).permutation(len(y))
-    q, db = order[:1000], order[1000:]
-    return X[db], y[db], X[q], y[q]
+    """CIFAR-10 test split, EfficientNet-Lite0 features: 1,000 stratified queries, 9,000
+    database."""
+    return protocol_split(*load_cifar10_features(DATA), "cifar10-features", random_state)
 
 
 def bit_balance(codes):

@@ -1,12 +1,13 @@
 """Retrieval quality of SGHHasher and SSDHHasher next to LSH and ITQ.
 
-Two sets from ``../shared/data`` (or ``$SKHASH_DATA``), each shuffled with
-``default_rng(0)`` and split by class into 1000 queries and 9000 database items (the
-database is also the training set): CIFAR-10 test split as EfficientNet-Lite0 features,
-and the MNIST test split as pixels / 255. Relevant = same class. Prints mAP@all and P@1000
-(ties broken by database index) and the fit time, as a markdown table.
+Two sets from ``../shared/data`` (or ``$SKHASH_DATA``), each split by the
+"cifar10-features" protocol of :data:`skhash.datasets.PROTOCOLS` into 1000 stratified
+queries and 9000 database items (the database is also the training set): the CIFAR-10
+test split as EfficientNet-Lite0 features, and the MNIST test split as pixels / 255.
+Relevant = same class. Prints mAP@all and P@1000 (ties broken by database index) and the
+fit time, as a markdown table.
 
-    python benchmarks/bench_sgh_ssdh_quality.py [--bits 32 64] [--sets cifar mnist] [--threads 1]
+    python -m benchmarks bench_sgh_ssdh_quality [--bits 32 64] [--sets cifar mnist] [--threads 1]
 
 torch uses one thread by default: on a loaded 2-core machine, more threads oversubscribe.
 """
@@ -16,27 +17,24 @@ import time
 
 import numpy as np
 import torch
-from sklearn.model_selection import train_test_split
 
 from skhash import ITQHasher, LSHHasher, SGHHasher, SSDHHasher
+from skhash.datasets import load_cifar10_features
 from skhash.metrics import mean_average_precision, precision_at_k
 
-from ._common import DATA
+from ._common import DATA, protocol_split
 
 
 def load(name):
+    """``(X_db, X_query, y_db, y_query)``: a 10,000-row test split in the "cifar10-features"
+    protocol (1,000 stratified queries, the rest is the database)."""
     if name == "cifar":
-        data = np.load(DATA / "cifar10_test_efficientnet_lite0.npz")
-        X = data["features"].astype(np.float32)
+        X, y = load_cifar10_features(DATA)
     else:
         data = np.load(DATA / "mnist_test.npz")
         X = data["images"].reshape(len(data["images"]), -1).astype(np.float32) / 255
-    y = data["labels"]
-    order = np.random.default_rng(0).permutation(len(X))  # CIFAR rows are sorted by class
-    X, y = X[order], y[order]
-    X_db, X_query, y_db, y_query = train_test_split(
-        X, y, test_size=1000, stratify=y, random_state=0
-    )
+        y = data["labels"]
+    X_db, y_db, X_query, y_query = protocol_split(X, y, "cifar10-features")
     return X_db, X_query, y_db, y_query
 
 

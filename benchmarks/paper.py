@@ -271,11 +271,42 @@ def summarise(runs, metric):
     return {key: (float(np.mean(v)), float(np.std(v)), len(v)) for key, v in groups.items()}
 
 
-def merge_results(parts):
+def drop_runs(results, replaced):
+    """``results`` without the runs, curves, searches and paired tests of the
+    ``(dataset, method, n_bits)`` in ``replaced``: what a rerun of those methods replaces."""
+
+    def kept(item):
+        return (item["dataset"], item["method"], item["n_bits"]) not in replaced
+
+    def test_kept(test):  # a paired test compares IDR-AE with a baseline: it goes with either
+        key = test["dataset"], test["n_bits"]
+        return not any((*key[:1], m, key[1]) in replaced for m in ("IDR-AE", test["baseline"]))
+
+    searched = {(d, m) for d, m, _ in replaced}
+    return {
+        **results,
+        "runs": [r for r in results["runs"] if kept(r)],
+        "pr_curves": [c for c in results["pr_curves"] if kept(c)],
+        "paired_tests": [t for t in results["paired_tests"] if test_kept(t)],
+        "search": {
+            d: {m: s for m, s in by_method.items() if (d, m) not in searched}
+            for d, by_method in results["search"].items()
+        },
+    }
+
+
+def merge_results(parts, replace=False):
     """Combine the results of runs over disjoint datasets or code lengths into one.
 
     The paired tests are per (dataset, code length), so a run split that way loses nothing.
+    With ``replace``, each part's methods replace those of the earlier parts at its code
+    lengths (a rerun of some methods after their defaults changed).
     """
+    if replace:
+        parts = list(parts)
+        for i, part in enumerate(parts):
+            replaced = {(r["dataset"], r["method"], r["n_bits"]) for r in part["runs"]}
+            parts[:i] = [drop_runs(earlier, replaced) for earlier in parts[:i]]
     merged = {"runs": [], "search": {}, "paired_tests": [], "pr_curves": []}
     seen = set()
     for part in parts:
@@ -640,6 +671,12 @@ def main(argv=None):
         "into --out), training nothing",
     )
     parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="with --from-json: the methods of each later file replace those of the earlier "
+        "ones at its code lengths (a rerun after a change of defaults)",
+    )
+    parser.add_argument(
         "--torch-threads",
         type=int,
         default=1,
@@ -653,11 +690,13 @@ def main(argv=None):
         args.seeds = args.seeds[:1]
         args.max_epochs = args.max_epochs or QUICK["max_epochs"]
     methods = list(args.methods)
-    if "IDR-AE" in methods:  # the paper's ablation baseline comes with the autoencoders
-        methods += [m for m in AUTOENCODERS if m not in methods]
+    if "IDR-AE" in methods and "AE" not in methods:  # the paper's ablation comes with it
+        methods.append("AE")
     command = "python -m benchmarks.paper " + " ".join(sys.argv[1:] if argv is None else argv)
     if args.from_json is not None:
-        results = merge_results([json.loads(path.read_text()) for path in args.from_json])
+        results = merge_results(
+            [json.loads(path.read_text()) for path in args.from_json], replace=args.replace
+        )
         out = args.out or args.from_json[0].parent
         out.mkdir(parents=True, exist_ok=True)
         if [out / "results.json"] != args.from_json:

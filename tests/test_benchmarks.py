@@ -66,6 +66,30 @@ def test_paper_benchmark_quick_mode_writes_report(tmp_path, monkeypatch):
     tests = {(t["baseline"], tuple(t["seeds"])) for t in both["paired_tests"]}
     assert ("ITQ", (0,)) in tests and ("ITQ", (1,)) in tests
 
+    # A rerun of some methods (after a change of their defaults) replaces their rows.
+    rerun = tmp_path / "rerun"
+    main(
+        ["--quick", "--bits", "32", "--datasets", "cifar10", "--seeds", "0", "--methods", "ITQ",
+         "IDR-AE", "--search-from", str(tmp_path / "results.json"), "--out", str(rerun)]
+    )  # fmt: skip
+    sources = [str(parts[0]), str(rerun / "results.json")]
+    with pytest.raises(ValueError, match="more than one results file"):
+        main(["--from-json", *sources, "--out", str(merged_dir)])
+    replaced = main(["--from-json", *sources, "--replace", "--out", str(merged_dir)])
+    new = json.loads((rerun / "results.json").read_text())
+    for run in replaced["runs"]:
+        source = (
+            new
+            if run["method"] in ("ITQ", "IDR-AE", "AE") and run["dataset"] == "cifar10"
+            else None
+        )
+        if source is not None:
+            assert run in source["runs"]
+    assert len(replaced["runs"]) == len(json.loads(parts[0].read_text())["runs"])
+    cifar_tests = [t for t in replaced["paired_tests"] if t["dataset"] == "cifar10"]
+    assert sorted(t["baseline"] for t in cifar_tests) == ["AE", "ITQ"]
+    assert all(t in new["paired_tests"] for t in cifar_tests)
+
 
 def test_paper_benchmark_standardize_searches_the_hasher_behind_a_scaler():
     from sklearn.datasets import load_digits

@@ -11,7 +11,7 @@ from skhash.metrics import mean_average_precision
 
 pytest.importorskip("numba", reason="numba not installed: the numpy paths are used")
 
-# Cut-offs over half the database run the compiled kernel, shorter ones the counting path.
+# 30 queries: seven groups of four and a group of two; 100 bits span two words.
 CASES = list(
     itertools.product(
         [8, 64, 100], [50, 700], [None, 30, 300, 600], ["retrieved", "relevant", "min"]
@@ -41,3 +41,21 @@ def test_compiled_kernels_can_be_switched_off():
         assert skhash.get_config()["compiled_kernels"] is False
     with pytest.raises(ValueError, match="compiled_kernels must be True or False"):
         skhash.set_config(compiled_kernels="yes")
+
+
+def test_counters_fit_one_int64_or_the_numpy_path_takes_over(monkeypatch):
+    assert _kernels.fits(64, 60_000) and _kernels.fits(256, 2**26 - 1)
+    assert not _kernels.fits(256, 2**27) and not _kernels.fits(100_000, 2**26)
+    with pytest.raises(ValueError, match="do not fit"):
+        _kernels.stable_average_precision_sums(
+            np.zeros((1, 1), np.uint64), np.zeros((2, 1), np.uint64), [0], [0, 0], 2**60, 2, False
+        )
+    rng = np.random.default_rng(0)
+    q, db = rng.integers(0, 2, (9, 16)), rng.integers(0, 2, (40, 16))
+    y_q, y_db = rng.integers(0, 3, 9), rng.integers(0, 3, 40)
+    compiled = mean_average_precision(q, db, y_q, y_db, average=False)
+    monkeypatch.setattr(_kernels, "fits", lambda n_bits, n_db: False)
+    calls = []
+    monkeypatch.setattr(_kernels, "stable_average_precision_sums", lambda *a, **k: calls.append(1))
+    np.testing.assert_allclose(mean_average_precision(q, db, y_q, y_db, average=False), compiled)
+    assert not calls

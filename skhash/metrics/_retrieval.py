@@ -95,12 +95,12 @@ def _log_comb(n, k):
 
 
 def _use_compiled(problem, ties, R):
-    """The compiled kernel covers stable ties of 1-D labels (numba installed, not disabled);
-    it ranks whole rows, so it wins where the numpy path sorts them too (``2 R > n_db``)."""
+    """The compiled kernel covers stable ties of 1-D labels (numba installed, not disabled,
+    the counters fit: :func:`skhash.codes._kernels.fits`) at every cut-off ``R``."""
     return (
         ties == "stable"
-        and 2 * R > problem.n_db
         and not problem.relevance.multilabel
+        and _kernels.fits(problem.n_bits, problem.n_db)
         and get_config()["compiled_kernels"]
         and _kernels.available()
     )

@@ -704,7 +704,9 @@ def main(argv=None):
             (out / "results.json").write_text(json.dumps(results, indent=1))
         datasets = list(dict.fromkeys(r["dataset"] for r in results["runs"]))
         bits = sorted({r["n_bits"] for r in results["runs"]})
-        methods = list(dict.fromkeys(r["method"] for r in results["runs"]))
+        found = dict.fromkeys(r["method"] for r in results["runs"])
+        order = METHODS + AUTOENCODERS + list(CLASS_NAMES)  # the paper's order, then the rest
+        methods = sorted(found, key=lambda m: order.index(m) if m in order else len(order))
         figures = plot_figures(results, out, datasets)
         write_report(results, out, datasets, bits, methods, figures)
         print(f"report: {out / 'report.md'}")

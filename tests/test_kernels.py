@@ -59,3 +59,36 @@ def test_counters_fit_one_int64_or_the_numpy_path_takes_over(monkeypatch):
     monkeypatch.setattr(_kernels, "stable_average_precision_sums", lambda *a, **k: calls.append(1))
     np.testing.assert_allclose(mean_average_precision(q, db, y_q, y_db, average=False), compiled)
     assert not calls
+
+
+@pytest.mark.parametrize("n_bits", [8, 64, 100, 256])
+@pytest.mark.parametrize("n_db", [5, 700, 3000])
+def test_compiled_search_equals_numpy(n_bits, n_db):
+    """k-NN and radius search: the same neighbours in the same order (distance, then index),
+    with heavy ties (8 bits), a database smaller than one chunk and ragged chunks."""
+    from skhash import HammingRetriever
+
+    rng = np.random.default_rng(n_bits * n_db)
+    db = rng.integers(0, 2, (n_db, n_bits))
+    q = np.vstack([rng.integers(0, 2, (13, n_bits)), db[:3]])  # exact matches too
+    retriever = HammingRetriever(backend="numpy").fit(db)
+    radius = n_bits // 2 - 2
+    results = {}
+    for compiled in (True, False):
+        with skhash.config_context(compiled_kernels=compiled):
+            results[compiled] = [
+                *(retriever.kneighbors(q, n_neighbors=k) for k in sorted({1, min(10, n_db), n_db})),
+                retriever.radius_neighbors(q, radius=radius),
+                retriever.radius_neighbors(q, radius=radius, sort_results=True),
+            ]
+    for ours, reference in zip(results[True], results[False], strict=True):
+        for a, b in zip(ours, reference, strict=True):
+            if a.dtype == object:  # radius results: one array per query
+                assert all(
+                    np.array_equal(x, y) and x.dtype == y.dtype for x, y in zip(a, b, strict=True)
+                )
+            else:
+                np.testing.assert_array_equal(a, b)
+                assert a.dtype == b.dtype
+    dist, ind = results[True][0]
+    assert (ind[-3:, 0] == [0, 1, 2]).all() or n_bits == 8  # each copy finds itself

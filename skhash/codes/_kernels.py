@@ -9,7 +9,18 @@ import functools
 
 import numpy as np
 
-__all__ = ["available", "fits", "stable_average_precision_sums"]
+__all__ = [
+    "available",
+    "fits",
+    "nearest_neighbours",
+    "stable_average_precision_sums",
+    "within_radius",
+    "word_columns",
+]
+
+
+# Database items per chunk of distances in the search kernels (a few KiB: stays in L1).
+_CHUNK = 256
 
 
 @functools.cache
@@ -184,7 +195,132 @@ def _compiled():
                 num[first + t] = s
                 retrieved[first + t] = hits
 
-    return average_precision_sums
+    @numba.njit(inline="always")
+    def chunk_distances(q_words, i, db_columns, lo, n, out):
+        """Distances of query ``i`` to items ``lo:lo + n``; the database is word-major
+        (``db_columns[w]`` is word ``w`` of every item), so each loop is one contiguous
+        stream that the compiler vectorises (with AVX-512's popcount where there is one)."""
+        q = q_words[i, 0]
+        for j in range(n):
+            out[j] = popcount(q ^ db_columns[0, lo + j])
+        for w in range(1, db_columns.shape[0]):
+            q = q_words[i, w]
+            for j in range(n):
+                out[j] += popcount(q ^ db_columns[w, lo + j])
+
+    @numba.njit(inline="always")
+    def count_below(dist, n, bound):
+        hits = 0
+        for j in range(n):
+            hits += dist[j] < bound
+        return hits
+
+    @numba.njit(cache=True, nogil=True)
+    def nearest(q_words, db_columns, k, n_bits, out_dist, out_ind):
+        """The ``k`` nearest items of each query in (distance, index) order.
+
+        Items closer than the current ``k``-th distance ``bound`` join a buffer in database
+        order; when it fills, it is cut back to the ``k`` first and ``bound`` drops. An item
+        at ``bound`` itself comes after the ``k`` kept (its index is larger), so only items
+        strictly closer can enter. Distances come a chunk at a time, and a chunk with no
+        item under ``bound`` (soon almost all) is skipped after one vectorised count.
+        """
+        n_query = q_words.shape[0]
+        n_db = db_columns.shape[1]
+        capacity = max(4 * k, 256)
+        buf_d = np.empty(capacity, dtype=np.int64)
+        buf_i = np.empty(capacity, dtype=np.int64)
+        hist = np.empty(n_bits + 1, dtype=np.int64)
+        dist = np.empty(_CHUNK, dtype=np.uint64)
+        for i in range(n_query):
+            n = 0
+            bound = n_bits + 1
+            for lo in range(0, n_db, _CHUNK):
+                m = min(_CHUNK, n_db - lo)
+                chunk_distances(q_words, i, db_columns, lo, m, dist)
+                if count_below(dist, m, bound) == 0:
+                    continue
+                for j in range(m):
+                    d = np.int64(dist[j])
+                    if d < bound:
+                        buf_d[n] = d
+                        buf_i[n] = lo + j
+                        n += 1
+                        if n == capacity:
+                            n, bound = keep_first(buf_d, buf_i, n, k, hist)
+            n, bound = keep_first(buf_d, buf_i, n, k, hist)
+            # Counting sort of the kept items by distance; stable, so ties stay in index order.
+            hist[:] = 0
+            for m in range(n):
+                hist[buf_d[m]] += 1
+            place = 0
+            for d in range(n_bits + 1):
+                c = hist[d]
+                hist[d] = place
+                place += c
+            for m in range(n):
+                p = hist[buf_d[m]]
+                hist[buf_d[m]] = p + 1
+                out_dist[i, p] = buf_d[m]
+                out_ind[i, p] = buf_i[m]
+
+    @numba.njit(inline="always")
+    def keep_first(buf_d, buf_i, n, k, hist):
+        """Cut the buffer (database order) to its ``k`` first items in (distance, index)
+        order, kept in database order; return their number and the new bound."""
+        if n <= k:
+            return n, hist.shape[0]  # fewer than k so far: anything may still enter
+        hist[:] = 0
+        for m in range(n):
+            hist[buf_d[m]] += 1
+        below = 0
+        kth = 0
+        while below + hist[kth] < k:
+            below += hist[kth]
+            kth += 1
+        at_kth = k - below  # items at the k-th distance to keep, the first in index order
+        kept = 0
+        for m in range(n):
+            d = buf_d[m]
+            if d < kth or (d == kth and at_kth > 0):
+                if d == kth:
+                    at_kth -= 1
+                buf_d[kept] = d
+                buf_i[kept] = buf_i[m]
+                kept += 1
+        return kept, kth
+
+    @numba.njit(cache=True, nogil=True)
+    def within(q_words, db_columns, radius, indptr, out_dist, out_ind):
+        """Items within ``radius`` of each query, in index order, as CSR rows from
+        ``indptr``; returns the output arrays, grown (doubled) when they fill."""
+        n_query = q_words.shape[0]
+        n_db = db_columns.shape[1]
+        dist = np.empty(_CHUNK, dtype=np.uint64)
+        n = 0
+        for i in range(n_query):
+            for lo in range(0, n_db, _CHUNK):
+                m = min(_CHUNK, n_db - lo)
+                chunk_distances(q_words, i, db_columns, lo, m, dist)
+                hits = count_below(dist, m, radius + 1)
+                if hits == 0:
+                    continue
+                if n + hits > len(out_dist):
+                    size = max(2 * len(out_dist), n + hits)
+                    grown_dist = np.empty(size, dtype=np.int64)
+                    grown_ind = np.empty(size, dtype=np.int64)
+                    grown_dist[:n] = out_dist[:n]
+                    grown_ind[:n] = out_ind[:n]
+                    out_dist, out_ind = grown_dist, grown_ind
+                for j in range(m):
+                    if dist[j] <= radius:
+                        out_dist[n] = dist[j]
+                        out_ind[n] = lo + j
+                        n += 1
+            indptr[i + 1] = n
+        return out_dist, out_ind
+
+    return average_precision_sums, nearest, within
 
 
 def stable_average_precision_sums(
@@ -223,7 +359,7 @@ def stable_average_precision_sums(
     num = np.zeros(n_query)
     retrieved = np.zeros(n_query, dtype=np.int64)
     total = np.zeros(n_query, dtype=np.int64)
-    _compiled()(
+    _compiled()[0](
         np.ascontiguousarray(query_words, dtype=np.uint64),
         np.ascontiguousarray(db_words, dtype=np.uint64),
         np.ascontiguousarray(query_labels, dtype=np.intp),
@@ -231,3 +367,39 @@ def stable_average_precision_sums(
         int(n_bits), int(R), bool(exclude_self), int(offset), place_bits, num, retrieved, total,
     )  # fmt: skip
     return num, retrieved, total
+
+
+def nearest_neighbours(query_words, db_columns, k, n_bits):
+    """Compiled exact k-NN of one block of queries: ``(distances, indices)`` of shape
+    ``(n_query, k)``, ordered by distance then database index; ``k <= n_db``.
+
+    ``db_columns`` is the database word-major, ``words.T`` made contiguous
+    (:func:`word_columns`).
+    """
+    n_query = len(query_words)
+    dist = np.empty((n_query, k), dtype=np.int64)
+    ind = np.empty((n_query, k), dtype=np.int64)
+    _compiled()[1](
+        np.ascontiguousarray(query_words, dtype=np.uint64), db_columns, int(k), int(n_bits),
+        dist, ind,
+    )  # fmt: skip
+    return dist, ind
+
+
+def within_radius(query_words, db_columns, radius):
+    """Compiled radius search of one block of queries: CSR ``(indptr, distances,
+    indices)`` of the items at distance ``<= radius``, each row in database order."""
+    query_words = np.ascontiguousarray(query_words, dtype=np.uint64)
+    indptr = np.zeros(len(query_words) + 1, dtype=np.int64)
+    size = 16 * len(query_words) + 1024
+    dist, ind = _compiled()[2](
+        query_words, db_columns, int(radius), indptr,
+        np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64),
+    )  # fmt: skip
+    return indptr, dist[: indptr[-1]], ind[: indptr[-1]]
+
+
+def word_columns(words):
+    """The database word-major (``(n_words, n_db)``, contiguous): the layout of the search
+    kernels."""
+    return np.ascontiguousarray(np.asarray(words, dtype=np.uint64).T)

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
+from .._config import get_config
+from ..codes import _kernels
 from ..codes._bits import (
     codes_to_words,
     distance_dtype,
@@ -29,8 +31,15 @@ _SEARCH_BYTES_PER_PAIR = 12
 _SEARCH_BLOCK_BYTES = 128 * 2**20
 
 
+def _compiled():
+    """Whether the compiled search kernels run (numba installed, not switched off)."""
+    return get_config()["compiled_kernels"] and _kernels.available()
+
+
 class NumpySearch:
-    """XOR + :func:`numpy.bitwise_count` on packed ``uint64`` words, blocked, threaded."""
+    """XOR and popcount on packed ``uint64`` words, blocked, threaded: the compiled kernels
+    of :mod:`skhash.codes._kernels` when numba is installed, else numpy
+    (:func:`numpy.bitwise_count`), with identical results."""
 
     name = "numpy"
 
@@ -38,6 +47,12 @@ class NumpySearch:
         self.n_bits = codes.shape[1]
         self.words = codes_to_words(codes)
         self.n_jobs = n_jobs
+
+    def _columns(self):
+        """The database word-major, the compiled kernels' layout (made once, not pickled)."""
+        if "_word_columns" not in self.__dict__:
+            self._word_columns = _kernels.word_columns(self.words)
+        return self._word_columns
 
     def _blocks(self, n_query):
         step = rows_per_block(len(self.words), _SEARCH_BLOCK_BYTES, _SEARCH_BYTES_PER_PAIR)
@@ -57,13 +72,22 @@ class NumpySearch:
 
     def kneighbors(self, codes, k):
         qwords = codes_to_words(codes)
+        dtype = distance_dtype(self.words.shape[1])
 
-        def search(start, stop):
-            dist = hamming_block(qwords[start:stop], self.words)
-            return stable_top(dist, k, self.n_bits + 1)
+        if _compiled():
+            columns = self._columns()
+
+            def search(start, stop):
+                dist, ind = _kernels.nearest_neighbours(qwords[start:stop], columns, k, self.n_bits)
+                return dist.astype(dtype), ind.astype(np.intp)
+
+        else:
+
+            def search(start, stop):
+                dist = hamming_block(qwords[start:stop], self.words)
+                return stable_top(dist, k, self.n_bits + 1)
 
         parts = self._map(search, len(qwords))
-        dtype = distance_dtype(self.words.shape[1])
         if not parts:
             return np.empty((0, k), dtype=dtype), np.empty((0, k), dtype=np.intp)
         return np.vstack([p[0] for p in parts]), np.vstack([p[1] for p in parts])
@@ -71,11 +95,22 @@ class NumpySearch:
     def radius_neighbors(self, codes, radius, sort=True):
         qwords = codes_to_words(codes)
         radius = min(radius, self.n_bits)
+        dtype = distance_dtype(self.words.shape[1])
 
-        def search(start, stop):
-            dist = hamming_block(qwords[start:stop], self.words)
-            rows, cols, d = select_within(dist, np.full(stop - start, radius))
-            return rows + start, d, cols
+        if _compiled():
+            columns = self._columns()
+
+            def search(start, stop):
+                indptr, d, cols = _kernels.within_radius(qwords[start:stop], columns, radius)
+                rows = np.repeat(np.arange(start, stop), np.diff(indptr))
+                return rows, d.astype(dtype), cols
+
+        else:
+
+            def search(start, stop):
+                dist = hamming_block(qwords[start:stop], self.words)
+                rows, cols, d = select_within(dist, np.full(stop - start, radius))
+                return rows + start, d, cols
 
         parts = self._map(search, len(qwords))
         return _concat_csr(parts, len(qwords), index_ordered=True, sort=sort)
@@ -83,6 +118,7 @@ class NumpySearch:
     def __getstate__(self):
         state = self.__dict__.copy()
         del state["words"]
+        state.pop("_word_columns", None)
         state["packed"] = self.words.view(np.uint8)
         return state
 

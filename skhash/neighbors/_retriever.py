@@ -41,12 +41,14 @@ class HammingRetriever(NoBoolIntegersMixin, BaseEstimator):
     radius : int, default=0
         Largest distance returned by :meth:`radius_neighbors` (inclusive).
     backend : {"auto", "numpy", "faiss", "torch"}, default="auto"
-        ``"numpy"``: packed ``uint64`` words, XOR and :func:`numpy.bitwise_count` in
-        blocks, with a counting top-k over the ``n_bits + 1`` distances. ``"faiss"``:
-        faiss ``IndexBinaryFlat`` (``faiss-cpu``), fastest on CPU; its exclusive radius and
-        tie order are corrected. ``"torch"``: byte popcount table on CUDA when available
-        (else CPU), no limit on ``k``. ``"auto"`` picks faiss when installed, else numpy.
-        All backends return identical results.
+        ``"numpy"``: packed ``uint64`` words, XOR and popcount in blocks of queries:
+        compiled (numba) kernels when numba is installed (the ``fast`` extra; about raw
+        faiss's speed at 64 bits), else :func:`numpy.bitwise_count` with a counting top-k
+        over the ``n_bits + 1`` distances. ``"faiss"``: faiss ``IndexBinaryFlat``
+        (``faiss-cpu``); its exclusive radius and tie order are corrected. ``"torch"``:
+        XOR and a bit-trick popcount on int64 words, on CUDA when available (else CPU), no
+        limit on ``k``. ``"auto"`` picks faiss when installed, else numpy. All backends
+        return identical results.
     bitorder : {"little", "big"} or None, default=None
         ``None``: ``X`` holds 0/1 codes of shape ``(n, n_bits)``. ``"little"`` (faiss
         layout) or ``"big"`` (:func:`numpy.packbits`, PostgreSQL bit strings): ``X`` holds

@@ -290,3 +290,16 @@ def test_torch_backend_pickled_on_cuda_unpickles_on_cpu_with_a_warning():
     np.testing.assert_array_equal(
         restored.kneighbors(codes[:5], 3)[1], search.kneighbors(codes[:5], 3)[1]
     )
+
+
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+def test_database_is_held_once_as_packed_words(backend):
+    assert not hasattr(HammingRetriever(), "codes_")
+    codes = np.random.default_rng(0).integers(0, 2, (2000, 64), dtype=np.uint8)
+    retriever = HammingRetriever(backend=backend, device="cpu").fit(codes)
+    assert "codes_" not in vars(retriever)  # derived from the backend's packed copy
+    np.testing.assert_array_equal(retriever.codes_, codes)
+    # 8 bytes a code when packed, against 64 as 0/1 bytes
+    assert len(pickle.dumps(retriever)) < 2 * 8 * len(codes)
+    dist, ind = retriever.kneighbors(n_neighbors=3)  # X=None searches the database itself
+    assert (ind != np.arange(len(codes))[:, None]).all()

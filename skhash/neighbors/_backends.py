@@ -1,8 +1,9 @@
 """Exact Hamming search backends: numpy (default), faiss and torch.
 
 Every backend returns exactly the same neighbours in the same order: by distance, then by
-database index; radius search is inclusive. A backend is built from validated 0/1 codes
-and answers ``kneighbors(codes, k)`` and ``radius_neighbors(codes, radius)``.
+database index; radius search is inclusive. A backend is built from validated 0/1 codes,
+keeps them packed (the retriever's one copy of its database), and answers
+``kneighbors(codes, k)``, ``radius_neighbors(codes, radius)`` and ``database_codes()``.
 """
 
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from ..codes._bits import (
     hamming_block,
     pack_codes,
     packed_to_words,
+    unpack_codes,
 )
 from ..codes._selection import rows_per_block, select_within, sort_csr, stable_top
 from ..utils import import_optional
@@ -47,6 +49,11 @@ class NumpySearch:
         self.n_bits = codes.shape[1]
         self.words = codes_to_words(codes)
         self.n_jobs = n_jobs
+
+    def database_codes(self):
+        """The database as 0/1 codes, unpacked from the words (the backend's one copy)."""
+        packed = self.words.view(np.uint8)[:, : -(-self.n_bits // 8)]  # without the padding
+        return unpack_codes(packed, self.n_bits, bitorder="little")
 
     def _columns(self):
         """The database word-major, the compiled kernels' layout (made once, not pickled)."""
@@ -190,6 +197,9 @@ class FaissSearch:
         dist, ind = dist.astype(dtype), ind.astype(np.intp)
         return sort_csr(rows, dist, ind, len(queries), by_distance=sort)
 
+    def database_codes(self):
+        return unpack_codes(self.packed, self.n_bits, bitorder="little")
+
     def __getstate__(self):
         return {"n_bits": self.n_bits, "packed": self.packed, "n_jobs": self.n_jobs}
 
@@ -279,6 +289,9 @@ class TorchSearch:
                     )
                 )
         return _concat_csr(parts, len(queries), sort=sort)
+
+    def database_codes(self):
+        return unpack_codes(self.packed, self.n_bits, bitorder="little")
 
     def __getstate__(self):
         return {"n_bits": self.n_bits, "packed": self.packed, "device": str(self.device)}

@@ -38,6 +38,10 @@ class PackedSearch:
         self.n_bits = codes.n_bits
         self.n_jobs = n_jobs
 
+    def database_codes(self):
+        """The database as 0/1 codes, unpacked in memory."""
+        return self.codes.unpack()
+
     def _query_words(self, codes):
         return packed_to_words(pack_codes(codes, bitorder=self.codes.bitorder))
 

@@ -209,16 +209,20 @@ class FaissSearch:
 
 
 class TorchSearch:
-    """XOR and a bit-trick popcount on 64-bit words on a torch device (CPU or CUDA).
+    """Distances as one matrix product on a torch device (CUDA, or the CPU).
 
-    torch has no popcount, so the words are counted with the SWAR sums (pairs, nibbles,
-    bytes, then one multiply), all in int64 arithmetic, which wraps. The exact
-    (distance, index) order comes from ``topk`` on the key ``distance * n_db + index``;
-    ``k`` has no upper limit besides the database size.
+    Codes become +-1 vectors, whose dot product is ``n_bits - 2 * distance``: a float32
+    product of +-1 values is exact for any code length up to 2^24 bits (TF32 too), and a
+    GEMM is what a GPU does fastest. The database stays as int64 words on the device and
+    is expanded to +-1 one block at a time. The exact (distance, index) order comes from
+    ``topk`` on the key ``distance * n_db + index``; ``k`` has no upper limit besides the
+    database size.
     """
 
     name = "torch"
-    _DB_STEP = 65_536
+    # Bits of database codes expanded to +-1 at a time, and bytes of one block of results.
+    _BLOCK_BITS = 2**22
+    _RESULT_BYTES = 64 * 2**20
 
     def __init__(self, codes, n_jobs=None, device="auto"):
         _import_torch()  # a clear ImportError when torch is missing
@@ -227,67 +231,66 @@ class TorchSearch:
         self.n_db = codes.shape[0]
         self.packed = pack_codes(codes, bitorder="little")
         self.db = self._words(self.packed)
-        # About 32 MiB of int64 temporaries per block.
-        self.query_step = max(1, (32 * 2**20) // (self._DB_STEP * self.db.shape[1] * 8))
+        self.db_step = max(1, self._BLOCK_BITS // self.n_bits)
+        # float32 products and int64 keys for each (query, database item) pair of a block
+        self.query_step = max(1, self._RESULT_BYTES // (12 * min(self.db_step, self.n_db)))
 
     def _words(self, packed):
-        """Packed little-endian bytes as int64 words (the bits' order does not matter)."""
+        """Packed little-endian bytes as int64 words on the device."""
         words = packed_to_words(packed)
         return self._torch.from_numpy(words.view(np.int64)).to(self.device)
 
-    def _distances(self, queries, start, stop):
-        x = queries[:, None, :] ^ self.db[None, start:stop, :]
-        x = x - ((x >> 1) & 0x5555555555555555)
-        x = (x & 0x3333333333333333) + ((x >> 2) & 0x3333333333333333)
-        x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0F
-        counts = (x * 0x0101010101010101) >> 56
-        return counts.sum(dim=2) if counts.shape[2] > 1 else counts[:, :, 0]
+    def _signs(self, words):
+        """int64 words -> +-1 float32 codes of shape ``(n, n_bits)``."""
+        torch = self._torch
+        shifts = torch.arange(64, device=self.device)
+        bits = (words[:, :, None] >> shifts) & 1
+        signs = bits.reshape(len(words), -1)[:, : self.n_bits].to(torch.float32)
+        return signs.mul_(2).sub_(1)
 
     @property
     def _torch(self):
         return _import_torch()
 
+    def _blocks(self, queries):
+        """``(query offset, database offset, distances)`` for every pair of blocks."""
+        torch = self._torch
+        for start in range(0, self.n_db, self.db_step):
+            stop = min(start + self.db_step, self.n_db)
+            db_signs = self._signs(self.db[start:stop]).T
+            for qs in range(0, len(queries), self.query_step):
+                product = self._signs(queries[qs : qs + self.query_step]) @ db_signs
+                yield qs, start, ((self.n_bits - product) * 0.5).to(torch.int64)
+
     def kneighbors(self, codes, k):
         torch = self._torch
         queries = self._words(pack_codes(codes, bitorder="little"))
-        dists, inds = [], []
-        for qs in range(0, len(queries), self.query_step):
-            q = queries[qs : qs + self.query_step]
-            best = None
-            for start in range(0, self.n_db, self._DB_STEP):
-                stop = min(start + self._DB_STEP, self.n_db)
-                keys = self._distances(q, start, stop) * self.n_db
-                keys += torch.arange(start, stop, device=self.device)
-                if best is not None:
-                    keys = torch.cat([best, keys], dim=1)
-                best = torch.topk(keys, min(k, keys.shape[1]), dim=1, largest=False).values
-            dists.append((best // self.n_db).cpu().numpy())
-            inds.append((best % self.n_db).cpu().numpy())
+        best = {}
+        for qs, start, dist in self._blocks(queries):
+            keys = dist * self.n_db + torch.arange(start, start + dist.shape[1], device=self.device)
+            if qs in best:
+                keys = torch.cat([best[qs], keys], dim=1)
+            best[qs] = torch.topk(keys, min(k, keys.shape[1]), dim=1, largest=False).values
         dtype = distance_dtype(-(-self.n_bits // 64))
-        if not dists:
+        if not best:
             return np.empty((0, k), dtype=dtype), np.empty((0, k), dtype=np.intp)
-        return (np.vstack(dists).astype(dtype), np.vstack(inds).astype(np.intp))
+        keys = torch.cat([best[qs] for qs in sorted(best)]).cpu().numpy()
+        return (keys // self.n_db).astype(dtype), (keys % self.n_db).astype(np.intp)
 
     def radius_neighbors(self, codes, radius, sort=True):
         torch = self._torch
         queries = self._words(pack_codes(codes, bitorder="little"))
+        dtype = distance_dtype(-(-self.n_bits // 64))
         parts = []
-        for qs in range(0, len(queries), self.query_step):
-            q = queries[qs : qs + self.query_step]
-            for start in range(0, self.n_db, self._DB_STEP):
-                stop = min(start + self._DB_STEP, self.n_db)
-                dist = self._distances(q, start, stop)
-                rows, cols = torch.nonzero(dist <= radius, as_tuple=True)
-                parts.append(
-                    (
-                        rows.cpu().numpy() + qs,
-                        dist[rows, cols]
-                        .cpu()
-                        .numpy()
-                        .astype(distance_dtype(-(-self.n_bits // 64))),
-                        cols.cpu().numpy() + start,
-                    )
+        for qs, start, dist in self._blocks(queries):
+            rows, cols = torch.nonzero(dist <= radius, as_tuple=True)
+            parts.append(
+                (
+                    rows.cpu().numpy() + qs,
+                    dist[rows, cols].cpu().numpy().astype(dtype),
+                    cols.cpu().numpy() + start,
                 )
+            )
         return _concat_csr(parts, len(queries), sort=sort)
 
     def database_codes(self):

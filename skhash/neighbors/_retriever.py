@@ -39,9 +39,10 @@ class HammingRetriever(KNeighborsMixin, RadiusNeighborsMixin, HammingNeighborsBa
         faiss's speed at 64 bits), else :func:`numpy.bitwise_count` with a counting top-k
         over the ``n_bits + 1`` distances. ``"faiss"``: faiss ``IndexBinaryFlat``
         (``faiss-cpu``); its exclusive radius and tie order are corrected. ``"torch"``:
-        XOR and a bit-trick popcount on int64 words, on CUDA when available (else CPU), no
-        limit on ``k``. ``"auto"`` picks faiss when installed, else numpy. All backends
-        return identical results.
+        distances as one exact float32 product of +-1 codes (a GEMM), on CUDA when
+        available (else CPU, where it is much slower than faiss), no limit on ``k``.
+        ``"auto"`` picks faiss when installed, else numpy. All backends return identical
+        results.
     bitorder : {"little", "big"} or None, default=None
         ``None``: ``X`` holds 0/1 codes of shape ``(n, n_bits)``. ``"little"`` (faiss
         layout) or ``"big"`` (:func:`numpy.packbits`, PostgreSQL bit strings): ``X`` holds

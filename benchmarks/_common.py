@@ -1,9 +1,13 @@
-"""Shared helpers of the deep-hasher benchmarks: data protocols and the usual numbers.
+"""The benchmarks' one harness: the machine banner, timing, the data folder and splits
+(from :mod:`skhash.datasets`), and the usual numbers.
 
 Scores come from :mod:`skhash.metrics` (ties broken by database index).
 """
 
 import os
+import platform
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +24,44 @@ from skhash.metrics import mean_average_precision, precision_at_k
 DATA = get_data_home(
     os.environ.get("SKHASH_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
 )
+
+
+def machine(**extra):
+    """One line saying where a benchmark ran: processor, cores, load, Python and the numeric
+    libraries' versions (torch and faiss when imported), plus ``extra`` settings."""
+    import numpy
+
+    parts = [
+        f"{platform.machine()}, {platform.processor() or 'cpu'}, {os.cpu_count()} cores",
+        f"load average {os.getloadavg()[0]:.1f}",
+        f"Python {platform.python_version()}",
+        f"numpy {numpy.__version__}",
+    ]
+    for name in ("torch", "faiss", "numba"):
+        module = sys.modules.get(name)
+        if module is not None:
+            parts.append(f"{name} {getattr(module, '__version__', '?')}")
+    parts += [f"{key} {value}" for key, value in extra.items()]
+    return "; ".join(parts)
+
+
+def timed(func, *args, **kwargs):
+    """``(seconds, result)`` of one call."""
+    start = time.perf_counter()
+    result = func(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+def interleaved_best_times(repeats, calls):
+    """Best of ``repeats`` timings of each call, the calls taking turns so that load
+    changes on a shared machine hit them alike. Returns the times and the last outputs."""
+    best = [float("inf")] * len(calls)
+    outs = [None] * len(calls)
+    for _ in range(repeats):
+        for i, (func, *args) in enumerate(calls):
+            seconds, outs[i] = timed(func, *args)
+            best[i] = min(best[i], seconds)
+    return best, outs
 
 
 def protocol_split(X, y, protocol, random_state=0):

@@ -11,13 +11,14 @@ when it is no farther than the exact 10th neighbour, so that ties do not penalis
 
 import argparse
 import json
-import time
 
 import faiss
 import numpy as np
 
 from skhash import ITQHasher, pack_codes, to_faiss_index
 from skhash.datasets import load_cifar10_features
+
+from ._common import machine, timed
 
 K = 10
 CASES = [
@@ -41,12 +42,8 @@ def run():
     exact_dist, _ = exact.search(queries, K)
     rows = []
     for name, params in CASES:
-        start = time.perf_counter()
-        index = to_faiss_index(db, name, **params)
-        build = time.perf_counter() - start
-        start = time.perf_counter()
-        dist, ind = index.search(queries, K)
-        search = time.perf_counter() - start
+        build, index = timed(to_faiss_index, db, name, **params)
+        search, (dist, ind) = timed(index.search, queries, K)
         found = np.where(ind >= 0, dist, np.iinfo(np.int32).max)
         recall = float(np.mean(found <= exact_dist[:, -1:]))
         rows.append(
@@ -69,6 +66,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_faiss_indexes")
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
+    print(f"machine: {machine()}", flush=True)
     rows = run()
     print("| index | parameters | recall@10 | ms / query | speed vs BFlat |")
     print("|---|---|---|---|---|")

@@ -13,9 +13,6 @@ Usage::
 """
 
 import argparse
-import os
-import platform
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,16 +22,15 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from skhash import HammingRetriever, ITQHasher
 from skhash.features import EfficientNetLite0Features
 
-from ._common import DATA
+from ._common import DATA, machine, timed
 
 
 def codes_map(first_step, X_db, y_db, X_query, y_query, n_bits):
     pipe = make_pipeline(
         first_step, StandardScaler(), ITQHasher(n_bits=n_bits, random_state=0), HammingRetriever()
     )
-    start = time.perf_counter()
-    score = pipe.fit(X_db, y_db).score(X_query, y_query)
-    return score, time.perf_counter() - start
+    seconds, score = timed(lambda: pipe.fit(X_db, y_db).score(X_query, y_query))
+    return score, seconds
 
 
 def bare_recipe(images):
@@ -74,10 +70,7 @@ def main(argv=None):
     order = np.random.default_rng(0).permutation(len(labels))
     db, query = order[: args.n_db], order[args.n_db : args.n_db + args.n_query]
     split = images[db], labels[db], images[query], labels[query]
-    print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"torch {torch.__version__} with {torch.get_num_threads()} threads"
-    )
+    print(f"machine: {machine(torch_threads=torch.get_num_threads())}")
     print(f"CIFAR-10 test: {args.n_db} database / {args.n_query} queries, {args.n_bits} bits")
 
     pixels = FunctionTransformer(lambda X: X.reshape(len(X), -1) / 255.0)
@@ -90,12 +83,8 @@ def main(argv=None):
           f"{n_images / t_features:.1f} images/s incl. fit)")  # fmt: skip
 
     subset = images[query[: args.n_speed]]
-    start = time.perf_counter()
-    bare_recipe(subset)
-    t_bare = time.perf_counter() - start
-    start = time.perf_counter()
-    features = extractor.transform(subset)
-    t_skhash = time.perf_counter() - start
+    t_bare, _ = timed(bare_recipe, subset)
+    t_skhash, features = timed(extractor.transform, subset)
     print(f"speed on {len(subset)} images: bare recipe {len(subset) / t_bare:.1f} images/s, "
           f"EfficientNetLite0Features {len(subset) / t_skhash:.1f} images/s, "
           f"ratio skhash/bare time = {t_skhash / t_bare:.2f}")  # fmt: skip

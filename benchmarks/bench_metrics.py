@@ -13,9 +13,6 @@ present (``../shared/data`` or ``$SKHASH_DATA``); otherwise synthetic clustered 
 """
 
 import argparse
-import os
-import platform
-import time
 import tracemalloc
 
 import numpy as np
@@ -23,7 +20,7 @@ import numpy as np
 import skhash
 from skhash.metrics import mean_average_precision
 
-from ._common import DATA
+from ._common import DATA, machine, timed
 
 
 def load_codes(n_bits):
@@ -72,18 +69,14 @@ def main(argv=None):
     args = parser.parse_args(argv)
     name, q, db, y_q, y_db = load_codes(args.bits)
     n_q, n_db = len(q), len(db)
-    print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-        f"numpy {np.__version__}; skhash n_jobs={args.n_jobs}"
-    )
+    print(f"machine: {machine(n_jobs=args.n_jobs)}")
     print(f"codes: {name}, {args.bits} bits, {n_q} queries x {n_db} database")
 
     s = args.slice
 
     def time_dense():
-        start = time.perf_counter()
-        result = dense_map(q[:s], db, y_q[:s], y_db, [n_db, 1000], "quicksort")
-        return (time.perf_counter() - start) / s, result
+        seconds, result = timed(dense_map, q[:s], db, y_q[:s], y_db, [n_db, 1000], "quicksort")
+        return seconds / s, result
 
     # Timed before and after skhash (best of both): the machine may be shared.
     t_dense, dense = time_dense()
@@ -106,12 +99,11 @@ def main(argv=None):
                 if compiled and ties == "expected":
                     continue  # the compiled kernel covers stable ties
                 tracemalloc.start()
-                start = time.perf_counter()
                 with skhash.config_context(compiled_kernels=compiled):
-                    value = mean_average_precision(
-                        q, db, y_q, y_db, at=at, ties=ties, n_jobs=args.n_jobs
-                    )
-                elapsed = time.perf_counter() - start
+                    elapsed, value = timed(
+                        mean_average_precision, q, db, y_q, y_db, at=at, ties=ties,
+                        n_jobs=args.n_jobs,
+                    )  # fmt: skip
                 peak = tracemalloc.get_traced_memory()[1] / 2**20
                 tracemalloc.stop()
                 label = "mAP@all" if at is None else f"mAP@{at}"
@@ -123,9 +115,7 @@ def main(argv=None):
         faiss.omp_set_num_threads(1)
         index = skhash.to_faiss_index(db)
         packed = skhash.pack_codes(q, bitorder="little")
-        start = time.perf_counter()
-        index.search(packed, 1)
-        faiss_time = time.perf_counter() - start
+        faiss_time, _ = timed(index.search, packed, 1)
     except ImportError:
         pass
     t_dense = min(t_dense, time_dense()[0])

@@ -12,9 +12,7 @@ codes, then ``uint64`` words).
 
 import argparse
 import os
-import platform
 import tempfile
-import time
 import tracemalloc
 
 import numpy as np
@@ -22,12 +20,12 @@ import sklearn
 
 from skhash import HammingRetriever, PackedCodes, load_codes, save_codes
 
+from ._common import machine, timed
+
 
 def measure(func):
     tracemalloc.start()
-    start = time.perf_counter()
-    out = func()
-    elapsed = time.perf_counter() - start
+    elapsed, out = timed(func)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return elapsed, peak, out
@@ -39,10 +37,8 @@ def main(argv=None):
     parser.add_argument("--n-query", type=int, default=100)
     parser.add_argument("--working-memory", type=float, default=64, help="MiB")
     args = parser.parse_args(argv)
-    print(
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"{args.n_db} codes of 64 bits, {args.n_query} queries, k=10"
-    )
+    print(f"machine: {machine()}")
+    print(f"{args.n_db} codes of 64 bits, {args.n_query} queries, k=10")
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "db.npy")
@@ -55,10 +51,10 @@ def main(argv=None):
             codes = load_codes(path, mmap_mode="r" if mmap else None)
             retriever = HammingRetriever(n_neighbors=10, backend=backend)
             retriever.fit(codes if mmap else codes.unpack())
-            start = time.perf_counter()
-            result = retriever.kneighbors(queries)
-            return time.perf_counter() - start, result
+            return timed(retriever.kneighbors, queries)
 
+        # Compile (or load) the search kernels before timing.
+        HammingRetriever(n_neighbors=1, backend="numpy").fit(queries).kneighbors(queries[:1])
         runs = {}
         with sklearn.config_context(working_memory=args.working_memory):
             runs["memory-mapped file"] = measure(lambda: fit_and_search("numpy", True))

@@ -16,7 +16,6 @@ Run from the repository root::
 """
 
 import argparse
-import time
 
 import torch
 from sklearn.pipeline import make_pipeline
@@ -25,7 +24,13 @@ from sklearn.preprocessing import StandardScaler
 from skhash import ITQHasher
 from skhash.deep import AEHasher, IDRAEHasher, LPAEHasher, WGANAEHasher
 
-from ._common import cifar_efficientnet_protocol, evaluate, mnist_released_protocol
+from ._common import (
+    cifar_efficientnet_protocol,
+    evaluate,
+    machine,
+    mnist_released_protocol,
+    timed,
+)
 
 DEFAULTS = {
     "AE": AEHasher,
@@ -37,9 +42,7 @@ DEFAULTS = {
 
 def run(name, estimator, data):
     X_db, y_db, X_q, y_q = data
-    start = time.perf_counter()
-    estimator.fit(X_db)
-    seconds = time.perf_counter() - start
+    seconds, _ = timed(estimator.fit, X_db)
     scores = evaluate(estimator, X_db, y_db, X_q, y_q)
     cells = "  ".join(f"{k} {v:.4f}" for k, v in scores.items())
     print(f"{name:34s} fit {seconds:6.1f} s  {cells}", flush=True)
@@ -85,6 +88,7 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--methods", nargs="+", default=None, help="only these rows (MNIST)")
     args = parser.parse_args(argv)
+    print(f"machine: {machine()}", flush=True)
     torch.set_num_threads(args.threads)
     for name in args.datasets:
         {"mnist": mnist, "cifar": cifar}[name](args.methods)

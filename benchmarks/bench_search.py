@@ -11,8 +11,6 @@ faiss ``IndexBinaryFlat`` measured in the same run.
 
 import argparse
 import os
-import platform
-import time
 
 import faiss
 import numpy as np
@@ -20,18 +18,7 @@ from scipy.stats import binom
 
 from skhash import HammingRetriever, pack_codes
 
-
-def interleaved_best_times(repeats, calls):
-    """Best of ``repeats`` timings of each call, the calls taking turns so that load
-    changes on a shared machine hit them alike. Returns the times and the last outputs."""
-    best = [np.inf] * len(calls)
-    outs = [None] * len(calls)
-    for _ in range(repeats):
-        for i, (func, *args) in enumerate(calls):
-            start = time.perf_counter()
-            outs[i] = func(*args)
-            best[i] = min(best[i], time.perf_counter() - start)
-    return best, outs
+from ._common import interleaved_best_times, machine, timed
 
 
 def main(argv=None):
@@ -47,10 +34,7 @@ def main(argv=None):
 
     n_threads = os.cpu_count() if args.n_jobs == -1 else args.n_jobs
     faiss.omp_set_num_threads(n_threads)
-    print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-        f"threads: {n_threads}; faiss {faiss.__version__}, numpy {np.__version__}"
-    )
+    print(f"machine: {machine(threads=n_threads)}")
     print(
         f"database {args.n_db:,} random codes, {args.n_queries} queries, best of "
         f"{args.repeats}; ratio = raw faiss time / skhash time (>= 1 is faster)"
@@ -122,9 +106,7 @@ def main(argv=None):
             torch_cell = ""
             if args.torch:  # checked against the numpy backend, timed once
                 backend, method, call_args = torch_call
-                start = time.perf_counter()
-                result = getattr(ours[backend], method)(*call_args)
-                t_torch = time.perf_counter() - start
+                t_torch, result = timed(getattr(ours[backend], method), *call_args)
                 reference = getattr(ours["numpy"], method)(*call_args)
                 if method == "radius_neighbors_graph":
                     assert (result != reference).nnz == 0

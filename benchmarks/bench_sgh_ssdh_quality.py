@@ -13,7 +13,6 @@ torch uses one thread by default: on a loaded 2-core machine, more threads overs
 """
 
 import argparse
-import time
 
 import numpy as np
 import torch
@@ -22,7 +21,7 @@ from skhash import ITQHasher, LSHHasher, SGHHasher, SSDHHasher
 from skhash.datasets import load_cifar10_features
 from skhash.metrics import mean_average_precision, precision_at_k
 
-from ._common import DATA, protocol_split
+from ._common import DATA, machine, protocol_split, timed
 
 
 def load(name):
@@ -54,6 +53,7 @@ def main(argv=None):
     parser.add_argument("--methods", nargs="+", default=list(HASHERS))
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     args = parser.parse_args(argv)
+    print(f"machine: {machine()}", flush=True)
     torch.set_num_threads(args.threads)
     print("| set | bits | method | mAP@all | P@1000 | fit (s) |")
     print("|---|---|---|---|---|---|")
@@ -62,9 +62,7 @@ def main(argv=None):
         for bits in args.bits:
             for method in args.methods:
                 hasher = HASHERS[method](bits)
-                start = time.perf_counter()
-                hasher.fit(X_db)
-                seconds = time.perf_counter() - start
+                seconds, _ = timed(hasher.fit, X_db)
                 query_codes, db_codes = hasher.transform(X_query), hasher.transform(X_db)
                 mean_ap = mean_average_precision(query_codes, db_codes, y_query, y_db)
                 precision = precision_at_k(query_codes, db_codes, y_query, y_db, k=1000)

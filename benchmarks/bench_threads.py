@@ -15,7 +15,6 @@ take every core), on whatever else the machine is doing at the time:
 import argparse
 import json
 import os
-import time
 
 import numpy as np
 import torch
@@ -23,6 +22,8 @@ from threadpoolctl import threadpool_info
 
 from skhash import IDRAEHasher, ITQHasher
 from skhash.datasets import load_cifar10_features, load_mnist
+
+from ._common import machine, timed
 
 
 def _library_default(cls):
@@ -33,11 +34,7 @@ def _library_default(cls):
 
 
 def _time(make, cls, X, repeats, **params):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        make(cls, **params).fit(X)
-        times.append(time.perf_counter() - start)
+    times = [timed(make(cls, **params).fit, X)[0] for _ in range(repeats)]
     return float(np.median(times))
 
 
@@ -80,8 +77,8 @@ def main(argv=None):
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
     print(
-        f"cores: {os.cpu_count()}, load average: {os.getloadavg()}, torch threads: "
-        f"{torch.get_num_threads()}, BLAS: {[p['num_threads'] for p in threadpool_info()]}"
+        f"machine: {machine(torch_threads=torch.get_num_threads())}; BLAS threads: "
+        f"{[p['num_threads'] for p in threadpool_info()]}"
     )
     rows = run(args.repeats)
     if args.json:

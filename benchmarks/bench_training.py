@@ -23,7 +23,6 @@ up to 10x slower than one because of thread oversubscription.
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +44,7 @@ from skhash.deep._losses import (
 )
 from skhash.deep._modules import MLP
 
-from ._common import mnist_released_protocol
+from ._common import machine, mnist_released_protocol, timed
 
 RESULTS = Path(__file__).resolve().parent / "results"
 METHODS = {
@@ -78,12 +77,7 @@ def epoch_seconds(X, batch_sizes, max_rows):
 def _best_seconds(fn, repeats):
     """Fastest of ``repeats`` runs: on a shared CPU the minimum is the least noisy estimate."""
     fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return min(timed(fn)[0] for _ in range(repeats))
 
 
 def distribution_term_seconds(batch_sizes, n_bits=64, n_critic=5, repeats=20):
@@ -124,9 +118,9 @@ def distribution_term_seconds(batch_sizes, n_bits=64, n_critic=5, repeats=20):
 def lg_curves(X, max_epochs):
     out = {}
     for name, cls in [("IDR-AE", IDRAEHasher), ("WGAN-AE", WGANAEHasher)]:
-        start = time.perf_counter()
-        est = cls(n_bits=64, max_epochs=max_epochs, device="cpu", random_state=0).fit(X)
-        seconds = time.perf_counter() - start
+        seconds, est = timed(
+            cls(n_bits=64, max_epochs=max_epochs, device="cpu", random_state=0).fit, X
+        )
         out[name] = {"fit_seconds": seconds, "L_G": [h["distribution"] for h in est.history_]}
         print(f"fit    {name}: {max_epochs} epochs in {seconds:.1f} s", flush=True)
     return out
@@ -165,6 +159,7 @@ def main(argv=None):
         "--only-lg-term", action="store_true", help="only the L_G forward + backward timings"
     )
     args = parser.parse_args(argv)
+    print(f"machine: {machine()}", flush=True)
     torch.set_num_threads(args.threads)
     batch_sizes = [128, 512, 2048]
     if args.only_lg_term:

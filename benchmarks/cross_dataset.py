@@ -25,7 +25,6 @@ ITQ cannot give more bits than features or samples: such a cell shows "-".
 import argparse
 import itertools
 import json
-import time
 
 import numpy as np
 import torch
@@ -41,6 +40,8 @@ from skhash.datasets import (
 )
 from skhash.metrics import mean_average_precision
 from skhash.utils.discovery import short_name
+
+from ._common import machine, timed
 
 METHODS = (
     "LSHHasher",
@@ -99,9 +100,7 @@ def run(datasets, bits, methods=METHODS, quick=False, seeds=(0,)):
             if method == "ITQHasher" and n_bits > min(X_db.shape):
                 rows.append(row)
                 continue
-            start = time.perf_counter()
-            hasher.fit(X_db)
-            row["fit_seconds"] = time.perf_counter() - start
+            row["fit_seconds"], _ = timed(hasher.fit, X_db)
             row["map"] = mean_average_precision(
                 hasher.transform(X_q), hasher.transform(X_db), y_q, y_db
             )
@@ -157,6 +156,7 @@ def main(argv=None):
     parser.add_argument("--from-json", nargs="+", help="merge earlier runs' rows instead")
     parser.add_argument("--torch-threads", type=int, default=1)
     args = parser.parse_args(argv)
+    print(f"machine: {machine()}", flush=True)
     if args.from_json:
         rows = {}
         for path in args.from_json:  # a later file's row replaces an earlier one's

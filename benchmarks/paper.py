@@ -23,10 +23,7 @@ Writes ``report.md``, ``results.json`` and the PNG figures to ``--out`` (default
 
 import argparse
 import json
-import os
-import platform
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -45,6 +42,8 @@ from skhash.metrics import (
     precision_recall_curve,
 )
 from skhash.utils.discovery import hasher_names
+
+from ._common import machine, timed
 
 METHODS = ["LSH", "SH", "ITQ", "SGH", "SSDH", "WGAN-AE", "LP-AE", "IDR-AE"]
 AUTOENCODERS = ["AE", "WGAN-AE", "LP-AE", "IDR-AE"]
@@ -149,9 +148,7 @@ def search_parameters(method, X_train, y_train, seed, n_samples, max_epochs, sta
 
 
 def evaluate(hasher, X_db, y_db, X_query, y_query, k):
-    start = time.perf_counter()
-    hasher.fit(X_db)
-    fit_seconds = time.perf_counter() - start
+    fit_seconds, _ = timed(hasher.fit, X_db)
     db_codes, query_codes = hasher.transform(X_db), hasher.transform(X_query)
     ap = mean_average_precision(query_codes, db_codes, y_query, y_db, average=False)
     result = {
@@ -730,9 +727,7 @@ def main(argv=None):
         "quick": args.quick,
         "standardize": args.standardize,
         "date": date,
-        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"skhash {skhash.__version__}",
+        "machine": machine(skhash=skhash.__version__),
         "command": command,
     }
     figures = plot_figures(results, out, args.datasets)

@@ -9,20 +9,20 @@ import importlib
 
 # Public name -> module that defines it.
 _EXPORTS = {
-    "AEHasher": "._autoencoder",
+    "AEHasher": "._ae",
     "BaseDeepHasher": "._base",
     "BiHalfHasher": "._bihalf",
     "Callback": "._callbacks",
     "Checkpoint": "._callbacks",
     "EarlyStopping": "._callbacks",
     "GreedyHashHasher": "._greedyhash",
-    "IDRAEHasher": "._autoencoder",
-    "LPAEHasher": "._autoencoder",
+    "IDRAEHasher": "._idrae",
+    "LPAEHasher": "._lpae",
     "LRScheduler": "._callbacks",
     "ProgressBar": "._callbacks",
     "SGHHasher": "._sgh",
     "SSDHHasher": "._ssdh",
-    "WGANAEHasher": "._autoencoder",
+    "WGANAEHasher": "._wganae",
 }
 
 __all__ = sorted(_EXPORTS)

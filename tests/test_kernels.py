@@ -92,3 +92,18 @@ def test_compiled_search_equals_numpy(n_bits, n_db):
                 assert a.dtype == b.dtype
     dist, ind = results[True][0]
     assert (ind[-3:, 0] == [0, 1, 2]).all() or n_bits == 8  # each copy finds itself
+
+
+@pytest.mark.parametrize("n_query", [1, 5, 9])
+def test_compiled_average_precision_with_labels_missing_from_the_database(n_query):
+    """Queries grouped by label, a label the database lacks, groups of 1 to 4."""
+    rng = np.random.default_rng(n_query)
+    q, db = rng.integers(0, 2, (n_query, 32)), rng.integers(0, 2, (300, 32))
+    y_q, y_db = rng.integers(0, 3, n_query), rng.integers(0, 2, 300)  # no 2 in the database
+    y_q[0] = 2
+    kwargs = dict(average=False, no_relevant="zero")
+    compiled = mean_average_precision(q, db, y_q, y_db, **kwargs)
+    with skhash.config_context(compiled_kernels=False):
+        reference = mean_average_precision(q, db, y_q, y_db, **kwargs)
+    np.testing.assert_allclose(compiled, reference, rtol=1e-12, atol=1e-15)
+    assert compiled[0] == 0

@@ -11,6 +11,7 @@ import numpy as np
 
 __all__ = [
     "available",
+    "class_members",
     "fits",
     "nearest_neighbours",
     "stable_average_precision_sums",
@@ -42,9 +43,34 @@ def _compiled():
     return kernels.average_precision_sums, kernels.nearest, kernels.within
 
 
+def class_members(db_labels):
+    """Database indices grouped by label, in database order within a label, and the labels
+    in that order: the relevant items of every class label, computed once per database."""
+    db_labels = np.asarray(db_labels)
+    order = np.argsort(db_labels, kind="stable")
+    return order, db_labels[order]
+
+
+def _label_groups(query_labels):
+    """The queries grouped by label, four a group: ``(groups, sizes)``; a group of fewer
+    queries (``sizes``) is filled up with its first one."""
+    by_label = np.argsort(query_labels, kind="stable")
+    labels = np.asarray(query_labels)[by_label]
+    new_run = np.r_[True, labels[1:] != labels[:-1]]
+    run_start = np.flatnonzero(new_run)
+    place = np.arange(len(labels)) - run_start[np.cumsum(new_run) - 1]
+    group = np.cumsum(place % 4 == 0) - 1
+    groups = np.zeros((group[-1] + 1 if len(group) else 0, 4), dtype=np.int64)
+    sizes = np.bincount(group, minlength=len(groups)).astype(np.int64)
+    groups[:] = by_label[np.flatnonzero(place % 4 == 0)][:, None]  # a short group repeats
+    groups[group, place % 4] = by_label  # its first query, so that all groups have four
+    return groups, sizes
+
+
 def stable_average_precision_sums(
-    query_words, db_words, query_labels, db_labels, n_bits, R, exclude_self, offset=0
-):
+    query_words, db_words, query_labels, db_labels, n_bits, R, exclude_self, offset=0,
+    members=None,
+):  # fmt: skip
     """Compiled AP@R numerators with stable ties, for one block of queries.
 
     The kernel releases the GIL, so callers run blocks in threads (as
@@ -54,7 +80,7 @@ def stable_average_precision_sums(
     ----------
     query_words, db_words : ndarray of uint64, shape (n, n_words)
         Codes as 64-bit words (:func:`skhash.codes._bits.codes_to_words`).
-    query_labels, db_labels : ndarray of intp
+    query_labels, db_labels : ndarray of int
         Class labels as integer codes (relevant = equal).
     n_bits : int
     R : int
@@ -64,6 +90,8 @@ def stable_average_precision_sums(
         retrieved.
     offset : int, default=0
         Index of the block's first query.
+    members : tuple, default=None
+        :func:`class_members` of ``db_labels``, to compute once for many blocks.
 
     Returns
     -------
@@ -75,15 +103,20 @@ def stable_average_precision_sums(
     place_bits = max(1, int(len(db_words)).bit_length())
     if not fits(n_bits, len(db_words)):
         raise ValueError(f"{n_bits} bits x {len(db_words)} items do not fit the kernel's counters")
+    order, sorted_labels = class_members(db_labels) if members is None else members
+    query_labels = np.asarray(query_labels)
+    member_lo = np.searchsorted(sorted_labels, query_labels, side="left").astype(np.int64)
+    member_hi = np.searchsorted(sorted_labels, query_labels, side="right").astype(np.int64)
+    groups, sizes = _label_groups(query_labels)
+    own = np.arange(offset, offset + n_query) if exclude_self else np.full(n_query, -1)
     num = np.zeros(n_query)
     retrieved = np.zeros(n_query, dtype=np.int64)
     total = np.zeros(n_query, dtype=np.int64)
     _compiled()[0](
         np.ascontiguousarray(query_words, dtype=np.uint64),
         np.ascontiguousarray(db_words, dtype=np.uint64),
-        np.ascontiguousarray(query_labels, dtype=np.intp),
-        np.ascontiguousarray(db_labels, dtype=np.intp),
-        int(n_bits), int(R), bool(exclude_self), int(offset), place_bits, num, retrieved, total,
+        groups, sizes, order.astype(np.int64), member_lo, member_hi, own.astype(np.int64),
+        int(n_bits), int(R), place_bits, num, retrieved, total,
     )  # fmt: skip
     return num, retrieved, total
 

@@ -29,74 +29,88 @@ def distance(q_words, i, db_words, j, n_words):
     return d
 
 
-@numba.njit(inline="always")
-def tally(count, found, t, d, relevant, n_found, relevant_one):
-    """Count an item at distance ``d`` for query ``t`` of the group; note the counter
-    as it was (the item's place) in ``found``, kept only if the item is relevant."""
-    before = count[t, d]
-    count[t, d] = before + 1 + relevant * relevant_one
-    found[t, n_found] = before  # written for every item to stay branch-free
-    return n_found + relevant
+@numba.njit(cache=True, nogil=True)
+def count_group_one_word(
+    count, found, queries, q_words, db_words, members, lo, hi, own, last, relevant_one
+):  # fmt: skip
+    """:func:`count_group` for four queries of one word (codes of up to 64 bits), held in
+    registers, so that each database word is loaded once for the four."""
+    q0, q1 = q_words[queries[0], 0], q_words[queries[1], 0]
+    q2, q3 = q_words[queries[2], 0], q_words[queries[3], 0]
+    own0, own1, own2, own3 = own[queries[0]], own[queries[1]], own[queries[2]], own[queries[3]]
+    previous = 0
+    n_noted = 0
+    for m in range(lo, hi + 1):
+        r = members[m] if m < hi else db_words.shape[0]
+        for j in range(previous, r):  # irrelevant items: counted only
+            x = db_words[j, 0]
+            count[0, popcount(q0 ^ x)] += 1
+            count[1, popcount(q1 ^ x)] += 1
+            count[2, popcount(q2 ^ x)] += 1
+            count[3, popcount(q3 ^ x)] += 1
+        if m == hi:
+            break
+        x = db_words[r, 0]
+        note(count, found, 0, popcount(q0 ^ x), r == own0, n_noted, last, relevant_one)
+        note(count, found, 1, popcount(q1 ^ x), r == own1, n_noted, last, relevant_one)
+        note(count, found, 2, popcount(q2 ^ x), r == own2, n_noted, last, relevant_one)
+        note(count, found, 3, popcount(q3 ^ x), r == own3, n_noted, last, relevant_one)
+        n_noted += 1
+        previous = r + 1
+    return n_noted
 
 
 @numba.njit(inline="always")
-def tally_one(q_words, first, t, db_words, j, n_words, q_labels, db_labels, count, found,
-              n_found, relevant_one):  # fmt: skip
-    d = distance(q_words, first + t, db_words, j, n_words)
-    relevant = np.int64(db_labels[j] == q_labels[first + t])
-    n_found[t] = tally(count, found, t, d, relevant, n_found[t], relevant_one)
+def note(count, found, t, d, is_own, n_noted, last, relevant_one):
+    """A relevant item at distance ``d`` of query ``t``: note its place (-1: the query's
+    own item, counted last and not relevant)."""
+    if is_own:
+        count[t, last] += 1
+        found[t, n_noted] = -1
+    else:
+        before = count[t, d]
+        count[t, d] = before + 1 + relevant_one
+        found[t, n_noted] = before
 
 
-@numba.njit(inline="always")
-def tally_range(q_words, first, group, db_words, lo, hi, q_labels, db_labels, count,
-                found, n_found, relevant_one):  # fmt: skip
-    """Tally database items ``lo:hi`` for the ``group`` queries from ``first`` on."""
+@numba.njit(cache=True, nogil=True)
+def count_group(
+    count, found, queries, g, q_words, db_words, members, lo, hi, own, last, relevant_one
+):  # fmt: skip
+    """Count the database by distance for the ``g`` queries ``queries[:g]``, which share
+    the relevant items ``members[lo:hi]``; note each relevant item's place. Returns the
+    number of notes per query."""
     n_words = q_words.shape[1]
-    if group < 4:
-        for t in range(group):
-            for j in range(lo, hi):
-                tally_one(q_words, first, t, db_words, j, n_words, q_labels, db_labels,
-                          count, found, n_found, relevant_one)  # fmt: skip
-        return
-    # Four queries at once: each database word and label is loaded once, and the four
-    # counters give the processor four independent chains of work.
-    l0, l1, l2, l3 = (
-        q_labels[first],
-        q_labels[first + 1],
-        q_labels[first + 2],
-        q_labels[first + 3],
-    )
-    n0, n1, n2, n3 = n_found[0], n_found[1], n_found[2], n_found[3]
-    for j in range(lo, hi):
-        label = db_labels[j]
-        x = db_words[j, 0]
-        d0 = popcount(q_words[first, 0] ^ x)
-        d1 = popcount(q_words[first + 1, 0] ^ x)
-        d2 = popcount(q_words[first + 2, 0] ^ x)
-        d3 = popcount(q_words[first + 3, 0] ^ x)
-        for w in range(1, n_words):
-            x = db_words[j, w]
-            d0 += popcount(q_words[first, w] ^ x)
-            d1 += popcount(q_words[first + 1, w] ^ x)
-            d2 += popcount(q_words[first + 2, w] ^ x)
-            d3 += popcount(q_words[first + 3, w] ^ x)
-        n0 = tally(count, found, 0, d0, np.int64(label == l0), n0, relevant_one)
-        n1 = tally(count, found, 1, d1, np.int64(label == l1), n1, relevant_one)
-        n2 = tally(count, found, 2, d2, np.int64(label == l2), n2, relevant_one)
-        n3 = tally(count, found, 3, d3, np.int64(label == l3), n3, relevant_one)
-    n_found[0], n_found[1], n_found[2], n_found[3] = n0, n1, n2, n3
+    n_db = db_words.shape[0]
+    for t in range(g):
+        i = queries[t]
+        previous = 0
+        n_noted = 0
+        for m in range(lo, hi + 1):
+            r = members[m] if m < hi else n_db
+            for j in range(previous, r):
+                count[t, distance(q_words, i, db_words, j, n_words)] += 1
+            if m == hi:
+                break
+            d = distance(q_words, i, db_words, r, n_words)
+            note(count, found, t, d, r == own[i], n_noted, last, relevant_one)
+            n_noted += 1
+            previous = r + 1
+    return hi - lo
 
 
 @numba.njit(cache=True, nogil=True)
 def average_precision_sums(
     q_words,
     db_words,
-    q_labels,
-    db_labels,
+    groups,
+    group_sizes,
+    members,
+    member_lo,
+    member_hi,
+    self_index,
     n_bits,
     R,
-    exclude_self,
-    offset,
     place_bits,
     num,
     retrieved,
@@ -105,14 +119,18 @@ def average_precision_sums(
     """Per query: sum of precisions at the relevant items of the top ``R`` (stable ties:
     distance, then database index), their number, and the number of relevant items.
 
-    One pass over the database counts, per query, the items at each distance; as items
-    come in database order, a counter's value when an item arrives is the item's place
-    among the items at its distance. One int64 holds a distance's counter: items in the
-    low ``place_bits``, relevant items in the next ``place_bits``, the distance above
-    them, so that the relevant items' notes are one number each. Their ranks follow once
-    the counters' prefix sums give where each distance starts.
+    Queries come in groups of up to four sharing a label (``groups``), so that they share
+    their relevant items: the database items of that label, in database order
+    (``members[member_lo[i]:member_hi[i]]`` for query ``i``). One pass over the database
+    counts, per query, the items at each distance; the runs of irrelevant items between two
+    relevant ones are only counted (four queries at once, no branch), and at a relevant
+    item each query notes the counter as it finds it: the item's place among those at its
+    distance, as items come in database order. One int64 holds a distance's counter:
+    items in the low ``place_bits``, relevant items in the next ``place_bits``, the
+    distance above them. Ranks follow once the counters' prefix sums give where each
+    distance starts. ``self_index[i] >= 0`` is query ``i``'s own database item, which is
+    never retrieved (leave-one-out): it is counted last and not relevant.
     """
-    n_query, n_words = q_words.shape
     n_db = db_words.shape[0]
     n_buckets = n_bits + 2  # the last bucket holds the query itself (leave-one-out)
     place_mask = (np.int64(1) << place_bits) - 1
@@ -120,32 +138,27 @@ def average_precision_sums(
     distance_shift = 2 * place_bits
     count = np.empty((4, n_buckets), dtype=np.int64)
     found = np.empty((4, n_db + 1), dtype=np.int64)
-    n_found = np.zeros(4, dtype=np.int64)
     start = np.empty(n_buckets, dtype=np.int64)
     start_rel = np.empty(n_buckets, dtype=np.int64)
-    for first in range(0, n_query, 4):
-        group = min(4, n_query - first)
-        for t in range(group):
-            n_found[t] = 0
+    for group in range(groups.shape[0]):
+        queries = groups[group]
+        g = group_sizes[group]
+        for t in range(4):
             for d in range(n_buckets):
                 count[t, d] = np.int64(d) << distance_shift
-        if exclude_self:  # the group's queries are database items own:own + group
-            own = offset + first
-            tally_range(q_words, first, group, db_words, 0, own, q_labels, db_labels,
-                        count, found, n_found, relevant_one)  # fmt: skip
-            for t in range(group):
-                for j in range(own, own + group):
-                    if j == own + t:  # the query itself: ranked last, never relevant
-                        count[t, n_bits + 1] += 1
-                    else:
-                        tally_one(q_words, first, t, db_words, j, n_words, q_labels,
-                                  db_labels, count, found, n_found, relevant_one)  # fmt: skip
-            tally_range(q_words, first, group, db_words, own + group, n_db, q_labels,
-                        db_labels, count, found, n_found, relevant_one)  # fmt: skip
+        lo, hi = member_lo[queries[0]], member_hi[queries[0]]
+        if q_words.shape[1] == 1:  # short groups repeat a query: four rows all the same
+            n_noted = count_group_one_word(
+                count, found, queries, q_words, db_words, members, lo, hi, self_index,
+                n_bits + 1, relevant_one,
+            )  # fmt: skip
         else:
-            tally_range(q_words, first, group, db_words, 0, n_db, q_labels, db_labels,
-                        count, found, n_found, relevant_one)  # fmt: skip
-        for t in range(group):
+            n_noted = count_group(
+                count, found, queries, g, q_words, db_words, members, lo, hi, self_index,
+                n_bits + 1, relevant_one,
+            )  # fmt: skip
+        for t in range(g):
+            i = queries[t]
             items = 0
             relevant = 0
             for d in range(n_buckets):
@@ -153,18 +166,20 @@ def average_precision_sums(
                 start_rel[d] = relevant
                 items += count[t, d] & place_mask
                 relevant += (count[t, d] >> place_bits) & place_mask
-            total[first + t] = relevant
+            total[i] = relevant
             s = 0.0
             hits = 0
-            for m in range(n_found[t]):
+            for m in range(n_noted):
                 note = found[t, m]
+                if note < 0:
+                    continue
                 d = note >> distance_shift
                 rank = start[d] + (note & place_mask)
                 if rank < R:
                     s += (start_rel[d] + ((note >> place_bits) & place_mask) + 1) / (rank + 1)
                     hits += 1
-            num[first + t] = s
-            retrieved[first + t] = hits
+            num[i] = s
+            retrieved[i] = hits
 
 
 @numba.njit(inline="always")

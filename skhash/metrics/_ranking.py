@@ -130,13 +130,15 @@ class RankingProblem:
         step = max(1, min(step, -(-self.n_query // n_threads)))
         return [(s, min(s + step, self.n_query)) for s in range(0, self.n_query, step)]
 
-    def for_each_block(self, func):
+    def for_each_block(self, func, bytes_per_pair=None):
         """Call ``func(start, stop)`` on every block of queries, in ``n_jobs`` threads.
 
         ``func`` writes its results into disjoint slices of preallocated arrays; numpy
-        releases the GIL in the distance and counting kernels.
+        releases the GIL in the distance and counting kernels. ``bytes_per_pair``: the
+        temporaries ``func`` needs per (query, database item) pair, which size the blocks
+        (default: those of the numpy paths).
         """
-        blocks = self.block_bounds()
+        blocks = self.block_bounds(bytes_per_pair or _BYTES_PER_PAIR)
         if effective_n_jobs(self.n_jobs) == 1 or len(blocks) == 1:
             for start, stop in blocks:
                 func(start, stop)

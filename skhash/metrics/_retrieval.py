@@ -113,6 +113,7 @@ def _average_precisions(problem, R, normalize, ties):
     has_relevant = np.zeros(n_query, dtype=bool)
     H = harmonic(problem.n_db) if ties == "expected" else None
     compiled = _use_compiled(problem, ties, R)
+    members = _kernels.class_members(problem.relevance.db) if compiled else None
 
     def run(start, stop):
         if compiled:
@@ -125,6 +126,7 @@ def _average_precisions(problem, R, normalize, ties):
                 R,
                 problem.exclude_self,
                 offset=start,
+                members=members,
             )
         elif ties == "stable" and 2 * R > problem.n_db:
             # Most of the ranking is needed: no counts, one stable sort per row.
@@ -156,7 +158,9 @@ def _average_precisions(problem, R, normalize, ties):
         with np.errstate(invalid="ignore", divide="ignore"):
             ap[start:stop] = np.where(norm > 0, num / norm, 0.0)
 
-    problem.for_each_block(run)
+    # The compiled kernel keeps no per-pair temporaries: large blocks, as many queries
+    # per label as possible in its groups of four.
+    problem.for_each_block(run, bytes_per_pair=1 if compiled else None)
     return ap, has_relevant
 
 

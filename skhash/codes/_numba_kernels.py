@@ -33,8 +33,9 @@ def distance(q_words, i, db_words, j, n_words):
 def count_group_one_word(
     count, found, queries, q_words, db_words, members, lo, hi, own, last, relevant_one
 ):  # fmt: skip
-    """:func:`count_group` for four queries of one word (codes of up to 64 bits), held in
-    registers, so that each database word is loaded once for the four."""
+    """The counting of :func:`average_precision_sums` for four queries sharing their
+    relevant items ``members[lo:hi]``, codes of one word (up to 64 bits) held in registers,
+    so that each database word is loaded once for the four. Returns the number of notes."""
     q0, q1 = q_words[queries[0], 0], q_words[queries[1], 0]
     q2, q3 = q_words[queries[2], 0], q_words[queries[3], 0]
     own0, own1, own2, own3 = own[queries[0]], own[queries[1]], own[queries[2]], own[queries[3]]
@@ -60,6 +61,40 @@ def count_group_one_word(
     return n_noted
 
 
+@numba.njit(cache=True, nogil=True)
+def count_group_words(
+    count, found, queries, q_words, db_words, members, lo, hi, own, last, relevant_one
+):  # fmt: skip
+    """:func:`count_group_one_word` for codes of several words."""
+    n_words = q_words.shape[1]
+    i0, i1, i2, i3 = queries[0], queries[1], queries[2], queries[3]
+    previous = 0
+    n_noted = 0
+    for m in range(lo, hi + 1):
+        r = members[m] if m < hi else db_words.shape[0]
+        for j in range(previous, r + (m < hi)):  # the relevant item r last
+            d0 = d1 = d2 = d3 = 0
+            for w in range(n_words):
+                x = db_words[j, w]
+                d0 += popcount(q_words[i0, w] ^ x)
+                d1 += popcount(q_words[i1, w] ^ x)
+                d2 += popcount(q_words[i2, w] ^ x)
+                d3 += popcount(q_words[i3, w] ^ x)
+            if j < r:
+                count[0, d0] += 1
+                count[1, d1] += 1
+                count[2, d2] += 1
+                count[3, d3] += 1
+            else:
+                note(count, found, 0, d0, r == own[i0], n_noted, last, relevant_one)
+                note(count, found, 1, d1, r == own[i1], n_noted, last, relevant_one)
+                note(count, found, 2, d2, r == own[i2], n_noted, last, relevant_one)
+                note(count, found, 3, d3, r == own[i3], n_noted, last, relevant_one)
+                n_noted += 1
+        previous = r + 1
+    return n_noted
+
+
 @numba.njit(inline="always")
 def note(count, found, t, d, is_own, n_noted, last, relevant_one):
     """A relevant item at distance ``d`` of query ``t``: note its place (-1: the query's
@@ -71,32 +106,6 @@ def note(count, found, t, d, is_own, n_noted, last, relevant_one):
         before = count[t, d]
         count[t, d] = before + 1 + relevant_one
         found[t, n_noted] = before
-
-
-@numba.njit(cache=True, nogil=True)
-def count_group(
-    count, found, queries, g, q_words, db_words, members, lo, hi, own, last, relevant_one
-):  # fmt: skip
-    """Count the database by distance for the ``g`` queries ``queries[:g]``, which share
-    the relevant items ``members[lo:hi]``; note each relevant item's place. Returns the
-    number of notes per query."""
-    n_words = q_words.shape[1]
-    n_db = db_words.shape[0]
-    for t in range(g):
-        i = queries[t]
-        previous = 0
-        n_noted = 0
-        for m in range(lo, hi + 1):
-            r = members[m] if m < hi else n_db
-            for j in range(previous, r):
-                count[t, distance(q_words, i, db_words, j, n_words)] += 1
-            if m == hi:
-                break
-            d = distance(q_words, i, db_words, r, n_words)
-            note(count, found, t, d, r == own[i], n_noted, last, relevant_one)
-            n_noted += 1
-            previous = r + 1
-    return hi - lo
 
 
 @numba.njit(cache=True, nogil=True)
@@ -153,8 +162,8 @@ def average_precision_sums(
                 n_bits + 1, relevant_one,
             )  # fmt: skip
         else:
-            n_noted = count_group(
-                count, found, queries, g, q_words, db_words, members, lo, hi, self_index,
+            n_noted = count_group_words(
+                count, found, queries, q_words, db_words, members, lo, hi, self_index,
                 n_bits + 1, relevant_one,
             )  # fmt: skip
         for t in range(g):

@@ -4,6 +4,7 @@ import itertools
 
 import numpy as np
 import pytest
+import sklearn
 
 import skhash
 from skhash.codes import _kernels
@@ -71,18 +72,32 @@ def test_compiled_search_equals_numpy(n_bits, n_db):
     rng = np.random.default_rng(n_bits * n_db)
     db = rng.integers(0, 2, (n_db, n_bits))
     q = np.vstack([rng.integers(0, 2, (13, n_bits)), db[:3]])  # exact matches too
-    retriever = HammingRetriever(backend="numpy").fit(db)
+    in_memory = HammingRetriever(backend="numpy").fit(db)
+    packed = HammingRetriever(backend="numpy").fit(
+        skhash.PackedCodes(skhash.pack_codes(db), n_bits)
+    )  # searched block by block
     radius = n_bits // 2 - 2
     results = {}
-    for compiled in (True, False):
-        with skhash.config_context(compiled_kernels=compiled):
-            results[compiled] = [
+    for compiled, retriever in [(True, in_memory), (True, packed), (False, in_memory)]:
+        with (
+            skhash.config_context(compiled_kernels=compiled),
+            sklearn.config_context(working_memory=0.05),
+        ):
+            results[compiled, retriever is packed] = [
                 *(retriever.kneighbors(q, n_neighbors=k) for k in sorted({1, min(10, n_db), n_db})),
                 retriever.radius_neighbors(q, radius=radius),
                 retriever.radius_neighbors(q, radius=radius, sort_results=True),
             ]
-    for ours, reference in zip(results[True], results[False], strict=True):
-        for a, b in zip(ours, reference, strict=True):
+    reference = results[False, False]
+    for ours in (results[True, False], results[True, True]):
+        check_equal(ours, reference)
+    dist, ind = results[True, False][0]
+    assert (ind[-3:, 0] == [0, 1, 2]).all() or n_bits == 8  # each copy finds itself
+
+
+def check_equal(ours, reference):
+    for results, expected in zip(ours, reference, strict=True):
+        for a, b in zip(results, expected, strict=True):
             if a.dtype == object:  # radius results: one array per query
                 assert all(
                     np.array_equal(x, y) and x.dtype == y.dtype for x, y in zip(a, b, strict=True)
@@ -90,8 +105,6 @@ def test_compiled_search_equals_numpy(n_bits, n_db):
             else:
                 np.testing.assert_array_equal(a, b)
                 assert a.dtype == b.dtype
-    dist, ind = results[True][0]
-    assert (ind[-3:, 0] == [0, 1, 2]).all() or n_bits == 8  # each copy finds itself
 
 
 @pytest.mark.parametrize("n_query", [1, 5, 9])

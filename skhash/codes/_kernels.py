@@ -12,6 +12,7 @@ import numpy as np
 __all__ = [
     "available",
     "class_members",
+    "enabled",
     "fits",
     "nearest_neighbours",
     "stable_average_precision_sums",
@@ -28,6 +29,14 @@ def available():
     except ImportError:
         return False
     return True
+
+
+def enabled():
+    """Whether the compiled kernels run: numba installed, and not switched off with
+    ``skhash.set_config(compiled_kernels=False)``."""
+    from .._config import get_config
+
+    return get_config()["compiled_kernels"] and available()
 
 
 def fits(n_bits, n_db):

@@ -10,7 +10,6 @@ from numbers import Integral
 import numpy as np
 from scipy.special import gammaln
 
-from .._config import get_config
 from ..codes import _kernels
 from ..codes._selection import boundary, stable_top
 from ._ranking import RankingProblem, harmonic, relevant_in_top
@@ -101,8 +100,7 @@ def _use_compiled(problem, ties, R):
         ties == "stable"
         and not problem.relevance.multilabel
         and _kernels.fits(problem.n_bits, problem.n_db)
-        and get_config()["compiled_kernels"]
-        and _kernels.available()
+        and _kernels.enabled()
     )
 
 

@@ -11,7 +11,6 @@ from contextlib import contextmanager
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
-from .._config import get_config
 from ..codes import _kernels
 from ..codes._bits import (
     codes_to_words,
@@ -31,11 +30,6 @@ __all__ = ["BACKENDS", "make_backend"]
 # bincount keys (intp) and the selection mask, plus the uint64 XOR buffer of hamming_block.
 _SEARCH_BYTES_PER_PAIR = 12
 _SEARCH_BLOCK_BYTES = 128 * 2**20
-
-
-def _compiled():
-    """Whether the compiled search kernels run (numba installed, not switched off)."""
-    return get_config()["compiled_kernels"] and _kernels.available()
 
 
 class NumpySearch:
@@ -81,7 +75,7 @@ class NumpySearch:
         qwords = codes_to_words(codes)
         dtype = distance_dtype(self.words.shape[1])
 
-        if _compiled():
+        if _kernels.enabled():
             columns = self._columns()
 
             def search(start, stop):
@@ -104,7 +98,7 @@ class NumpySearch:
         radius = min(radius, self.n_bits)
         dtype = distance_dtype(self.words.shape[1])
 
-        if _compiled():
+        if _kernels.enabled():
             columns = self._columns()
 
             def search(start, stop):

@@ -11,6 +11,7 @@ import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn import get_config
 
+from ..codes import _kernels
 from ..codes._bits import distance_dtype, hamming_block, pack_codes, packed_to_words
 from ..codes._selection import select_within, sort_csr, stable_top
 
@@ -61,13 +62,17 @@ class PackedSearch:
         return queries, [(s, min(s + db_step, n_db)) for s in range(0, n_db, db_step)]
 
     def _run(self, func, query_blocks, db_blocks):
-        """``func(q_start, q_stop, db_start, db_words)`` over every pair of blocks."""
+        """``func(q_start, q_stop, db_start, db_words)`` over every pair of blocks; with the
+        compiled kernels, ``db_words`` is the block word-major (their layout)."""
+        compiled = _kernels.enabled()
         n_jobs = self.n_jobs if len(query_blocks) > 1 else 1
         # Threads (numpy releases the GIL in its kernels) sharing ``func``'s results, even
         # inside a task of joblib's dask backend, whose workers would not share them.
         with Parallel(n_jobs=n_jobs, require="sharedmem") as parallel:
             for db_start, db_stop in db_blocks:
                 db_words = packed_to_words(self.codes.packed[db_start:db_stop])
+                if compiled:
+                    db_words = _kernels.word_columns(db_words)
                 parallel(delayed(func)(qs, qe, db_start, db_words) for qs, qe in query_blocks)
 
     def kneighbors(self, codes, k):
@@ -80,9 +85,18 @@ class PackedSearch:
         query_blocks, db_blocks = self._blocks(n_query)
         best = {qs: (best_d[qs:qe], best_i[qs:qe]) for qs, qe in query_blocks}
 
+        compiled = _kernels.enabled()
+
         def search(qs, qe, db_start, db_words):
-            dist = hamming_block(qwords[qs:qe], db_words)
-            d, i = stable_top(dist, min(k, dist.shape[1]), n_buckets)
+            if compiled:
+                n_block = db_words.shape[1]
+                d, i = _kernels.nearest_neighbours(
+                    qwords[qs:qe], db_words, min(k, n_block), self.n_bits
+                )
+                d = d.astype(dtype)
+            else:
+                dist = hamming_block(qwords[qs:qe], db_words)
+                d, i = stable_top(dist, min(k, dist.shape[1]), n_buckets)
             # Earlier blocks hold lower indices and come first: the stable (distance,
             # position) order of the concatenation is the (distance, index) order.
             d = np.hstack([best[qs][0], d])
@@ -103,10 +117,17 @@ class PackedSearch:
         n_query = len(qwords)
         radius = min(radius, self.n_bits)
         parts = []
+        compiled = _kernels.enabled()
+        dtype = distance_dtype(qwords.shape[1])
 
         def search(qs, qe, db_start, db_words):
-            dist = hamming_block(qwords[qs:qe], db_words)
-            rows, cols, d = select_within(dist, np.full(qe - qs, radius))
+            if compiled:
+                indptr, d, cols = _kernels.within_radius(qwords[qs:qe], db_words, radius)
+                rows = np.repeat(np.arange(qe - qs), np.diff(indptr))
+                d = d.astype(dtype)
+            else:
+                dist = hamming_block(qwords[qs:qe], db_words)
+                rows, cols, d = select_within(dist, np.full(qe - qs, radius))
             parts.append((rows + qs, d, cols + db_start))
 
         self._run(search, *self._blocks(n_query))

@@ -120,3 +120,30 @@ def test_compiled_average_precision_with_labels_missing_from_the_database(n_quer
         reference = mean_average_precision(q, db, y_q, y_db, **kwargs)
     np.testing.assert_allclose(compiled, reference, rtol=1e-12, atol=1e-15)
     assert compiled[0] == 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_compiled_equals_numpy_on_random_shapes(seed):
+    """Odd code lengths, tiny databases, k up to the whole database, any radius."""
+    from skhash import HammingRetriever
+
+    rng = np.random.default_rng(seed)
+    for _ in range(10):
+        n_bits, n_db, n_q = int(rng.integers(1, 200)), int(rng.integers(1, 400)), 7
+        db, q = rng.integers(0, 2, (n_db, n_bits)), rng.integers(0, 2, (n_q, n_bits))
+        q[: min(n_q, n_db)] = db[: min(n_q, n_db)]  # exact matches and heavy ties
+        k, radius = int(rng.integers(1, n_db + 1)), int(rng.integers(0, n_bits + 2))
+        y_db, y_q = rng.integers(0, 4, n_db), rng.integers(0, 5, n_q)
+        retriever = HammingRetriever(backend="numpy").fit(db)
+        results = {}
+        for compiled in (True, False):
+            with skhash.config_context(compiled_kernels=compiled):
+                results[compiled] = [
+                    retriever.kneighbors(q, k),
+                    retriever.radius_neighbors(q, radius, sort_results=True),
+                    (mean_average_precision(q, db, y_q, y_db, average=False),),
+                    (mean_average_precision(q, db, y_q, y_db, at=k, average=False),),
+                ]
+        check_equal(results[True][:2], results[False][:2])
+        for ours, reference in zip(results[True][2:], results[False][2:], strict=True):
+            np.testing.assert_allclose(ours[0], reference[0], rtol=1e-12, atol=1e-15)

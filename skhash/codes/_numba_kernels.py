@@ -21,14 +21,6 @@ def popcount(typingctx, x):
     return types.uint64(types.uint64), codegen
 
 
-@numba.njit(inline="always")
-def distance(q_words, i, db_words, j, n_words):
-    d = popcount(q_words[i, 0] ^ db_words[j, 0])
-    for w in range(1, n_words):
-        d += popcount(q_words[i, w] ^ db_words[j, w])
-    return d
-
-
 @numba.njit(cache=True, nogil=True)
 def count_group_one_word(
     count, found, queries, q_words, db_words, members, lo, hi, own, last, relevant_one
@@ -128,7 +120,8 @@ def average_precision_sums(
     """Per query: sum of precisions at the relevant items of the top ``R`` (stable ties:
     distance, then database index), their number, and the number of relevant items.
 
-    Queries come in groups of up to four sharing a label (``groups``), so that they share
+    Queries come in groups of four sharing a label (``groups``; a group of fewer,
+    ``group_sizes``, repeats its first query), so that they share
     their relevant items: the database items of that label, in database order
     (``members[member_lo[i]:member_hi[i]]`` for query ``i``). One pass over the database
     counts, per query, the items at each distance; the runs of irrelevant items between two
@@ -179,13 +172,13 @@ def average_precision_sums(
             s = 0.0
             hits = 0
             for m in range(n_noted):
-                note = found[t, m]
-                if note < 0:
+                noted = found[t, m]
+                if noted < 0:
                     continue
-                d = note >> distance_shift
-                rank = start[d] + (note & place_mask)
+                d = noted >> distance_shift
+                rank = start[d] + (noted & place_mask)
                 if rank < R:
-                    s += (start_rel[d] + ((note >> place_bits) & place_mask) + 1) / (rank + 1)
+                    s += (start_rel[d] + ((noted >> place_bits) & place_mask) + 1) / (rank + 1)
                     hits += 1
             num[i] = s
             retrieved[i] = hits

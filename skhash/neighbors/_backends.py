@@ -32,6 +32,33 @@ _SEARCH_BYTES_PER_PAIR = 12
 _SEARCH_BLOCK_BYTES = 128 * 2**20
 
 
+def database_layout(words, compiled):
+    """A database block as the block searches want it: word-major for the compiled kernels
+    (:func:`skhash.codes._kernels.word_columns`), else the ``uint64`` words themselves."""
+    return _kernels.word_columns(words) if compiled else words
+
+
+def nearest_in_block(query_words, block, k, n_bits, compiled):
+    """``(distances, indices)`` of the ``k`` first items of a database block for each query,
+    in (distance, index) order; ``block`` in :func:`database_layout`."""
+    if compiled:
+        dist, ind = _kernels.nearest_neighbours(query_words, block, k, n_bits)
+        return dist.astype(distance_dtype(query_words.shape[1])), ind.astype(np.intp)
+    return stable_top(hamming_block(query_words, block), k, n_bits + 1)
+
+
+def within_in_block(query_words, block, radius, compiled):
+    """``(rows, distances, indices)`` of the block's items within ``radius`` of each query,
+    in (row, index) order; ``block`` in :func:`database_layout`."""
+    if compiled:
+        indptr, dist, ind = _kernels.within_radius(query_words, block, radius)
+        rows = np.repeat(np.arange(len(query_words)), np.diff(indptr))
+        return rows, dist.astype(distance_dtype(query_words.shape[1])), ind
+    dist = hamming_block(query_words, block)
+    rows, ind, d = select_within(dist, np.full(len(query_words), radius))
+    return rows, d, ind
+
+
 class NumpySearch:
     """XOR and popcount on packed ``uint64`` words, blocked, threaded: the compiled kernels
     of :mod:`skhash.codes._kernels` when numba is installed, else numpy
@@ -49,10 +76,13 @@ class NumpySearch:
         packed = self.words.view(np.uint8)[:, : -(-self.n_bits // 8)]  # without the padding
         return unpack_codes(packed, self.n_bits, bitorder="little")
 
-    def _columns(self):
-        """The database word-major, the compiled kernels' layout (made once, not pickled)."""
+    def _database(self, compiled):
+        """The database in :func:`database_layout` (the word-major copy made once, not
+        pickled)."""
+        if not compiled:
+            return self.words
         if "_word_columns" not in self.__dict__:
-            self._word_columns = _kernels.word_columns(self.words)
+            self._word_columns = database_layout(self.words, compiled=True)
         return self._word_columns
 
     def _blocks(self, n_query):
@@ -74,19 +104,11 @@ class NumpySearch:
     def kneighbors(self, codes, k):
         qwords = codes_to_words(codes)
         dtype = distance_dtype(self.words.shape[1])
+        compiled = _kernels.enabled()
+        database = self._database(compiled)
 
-        if _kernels.enabled():
-            columns = self._columns()
-
-            def search(start, stop):
-                dist, ind = _kernels.nearest_neighbours(qwords[start:stop], columns, k, self.n_bits)
-                return dist.astype(dtype), ind.astype(np.intp)
-
-        else:
-
-            def search(start, stop):
-                dist = hamming_block(qwords[start:stop], self.words)
-                return stable_top(dist, k, self.n_bits + 1)
+        def search(start, stop):
+            return nearest_in_block(qwords[start:stop], database, k, self.n_bits, compiled)
 
         parts = self._map(search, len(qwords))
         if not parts:
@@ -96,22 +118,12 @@ class NumpySearch:
     def radius_neighbors(self, codes, radius, sort=True):
         qwords = codes_to_words(codes)
         radius = min(radius, self.n_bits)
-        dtype = distance_dtype(self.words.shape[1])
+        compiled = _kernels.enabled()
+        database = self._database(compiled)
 
-        if _kernels.enabled():
-            columns = self._columns()
-
-            def search(start, stop):
-                indptr, d, cols = _kernels.within_radius(qwords[start:stop], columns, radius)
-                rows = np.repeat(np.arange(start, stop), np.diff(indptr))
-                return rows, d.astype(dtype), cols
-
-        else:
-
-            def search(start, stop):
-                dist = hamming_block(qwords[start:stop], self.words)
-                rows, cols, d = select_within(dist, np.full(stop - start, radius))
-                return rows + start, d, cols
+        def search(start, stop):
+            rows, dist, ind = within_in_block(qwords[start:stop], database, radius, compiled)
+            return rows + start, dist, ind
 
         parts = self._map(search, len(qwords))
         return _concat_csr(parts, len(qwords), index_ordered=True, sort=sort)

@@ -12,8 +12,9 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn import get_config
 
 from ..codes import _kernels
-from ..codes._bits import distance_dtype, hamming_block, pack_codes, packed_to_words
-from ..codes._selection import select_within, sort_csr, stable_top
+from ..codes._bits import distance_dtype, pack_codes, packed_to_words
+from ..codes._selection import sort_csr, stable_top
+from ._backends import database_layout, nearest_in_block, within_in_block
 
 __all__ = ["PackedSearch"]
 
@@ -61,19 +62,17 @@ class PackedSearch:
         queries = [(s, min(s + q_step, n_query)) for s in range(0, n_query, q_step)]
         return queries, [(s, min(s + db_step, n_db)) for s in range(0, n_db, db_step)]
 
-    def _run(self, func, query_blocks, db_blocks):
-        """``func(q_start, q_stop, db_start, db_words)`` over every pair of blocks; with the
-        compiled kernels, ``db_words`` is the block word-major (their layout)."""
-        compiled = _kernels.enabled()
+    def _run(self, func, query_blocks, db_blocks, compiled):
+        """``func(q_start, q_stop, db_start, block)`` over every pair of blocks, the database
+        block in :func:`~._backends.database_layout`."""
         n_jobs = self.n_jobs if len(query_blocks) > 1 else 1
         # Threads (numpy releases the GIL in its kernels) sharing ``func``'s results, even
         # inside a task of joblib's dask backend, whose workers would not share them.
         with Parallel(n_jobs=n_jobs, require="sharedmem") as parallel:
             for db_start, db_stop in db_blocks:
-                db_words = packed_to_words(self.codes.packed[db_start:db_stop])
-                if compiled:
-                    db_words = _kernels.word_columns(db_words)
-                parallel(delayed(func)(qs, qe, db_start, db_words) for qs, qe in query_blocks)
+                words = packed_to_words(self.codes.packed[db_start:db_stop])
+                block = database_layout(words, compiled)
+                parallel(delayed(func)(qs, qe, db_start, block) for qs, qe in query_blocks)
 
     def kneighbors(self, codes, k):
         qwords = self._query_words(codes)
@@ -87,16 +86,9 @@ class PackedSearch:
 
         compiled = _kernels.enabled()
 
-        def search(qs, qe, db_start, db_words):
-            if compiled:
-                n_block = db_words.shape[1]
-                d, i = _kernels.nearest_neighbours(
-                    qwords[qs:qe], db_words, min(k, n_block), self.n_bits
-                )
-                d = d.astype(dtype)
-            else:
-                dist = hamming_block(qwords[qs:qe], db_words)
-                d, i = stable_top(dist, min(k, dist.shape[1]), n_buckets)
+        def search(qs, qe, db_start, block):
+            n_block = block.shape[1] if compiled else len(block)
+            d, i = nearest_in_block(qwords[qs:qe], block, min(k, n_block), self.n_bits, compiled)
             # Earlier blocks hold lower indices and come first: the stable (distance,
             # position) order of the concatenation is the (distance, index) order.
             d = np.hstack([best[qs][0], d])
@@ -104,7 +96,7 @@ class PackedSearch:
             d, position = stable_top(d, min(k, d.shape[1]), n_buckets)
             best[qs] = d, np.take_along_axis(i, position, axis=1)
 
-        self._run(search, query_blocks, db_blocks)
+        self._run(search, query_blocks, db_blocks, compiled)
         if not query_blocks:
             return np.empty((0, k), dtype=dtype), np.empty((0, k), dtype=np.intp)
         return (
@@ -118,19 +110,12 @@ class PackedSearch:
         radius = min(radius, self.n_bits)
         parts = []
         compiled = _kernels.enabled()
-        dtype = distance_dtype(qwords.shape[1])
 
-        def search(qs, qe, db_start, db_words):
-            if compiled:
-                indptr, d, cols = _kernels.within_radius(qwords[qs:qe], db_words, radius)
-                rows = np.repeat(np.arange(qe - qs), np.diff(indptr))
-                d = d.astype(dtype)
-            else:
-                dist = hamming_block(qwords[qs:qe], db_words)
-                rows, cols, d = select_within(dist, np.full(qe - qs, radius))
+        def search(qs, qe, db_start, block):
+            rows, d, cols = within_in_block(qwords[qs:qe], block, radius, compiled)
             parts.append((rows + qs, d, cols + db_start))
 
-        self._run(search, *self._blocks(n_query))
+        self._run(search, *self._blocks(n_query), compiled)
         if parts:
             rows, dist, ind = (np.concatenate(p) for p in zip(*parts, strict=True))
         else:

@@ -147,3 +147,14 @@ def test_compiled_equals_numpy_on_random_shapes(seed):
         check_equal(results[True][:2], results[False][:2])
         for ours, reference in zip(results[True][2:], results[False][2:], strict=True):
             np.testing.assert_allclose(ours[0], reference[0], rtol=1e-12, atol=1e-15)
+
+
+def test_queries_are_grouped_by_label_eight_four_and_one_at_a_time():
+    labels = np.array([3] * 13 + [1] * 4 + [2] * 2 + [5] + [1] * 5)
+    groups = _kernels._label_groups(labels)
+    assert [g.shape[1] for g in groups] == [8, 4, 1]
+    assert [len(g) for g in groups] == [2, 1, 5]  # 13 = 8 + 4 + 1, 9 = 8 + 1, 2, 1
+    queries = np.concatenate([g.ravel() for g in groups])
+    np.testing.assert_array_equal(np.sort(queries), np.arange(len(labels)))  # each once
+    for g in groups:
+        assert (labels[g] == labels[g[:, :1]]).all()  # a group shares its label

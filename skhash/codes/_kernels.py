@@ -45,6 +45,12 @@ def fits(n_bits, n_db):
     return 2 * max(1, int(n_db).bit_length()) + int(n_bits + 1).bit_length() <= 63
 
 
+# Queries per group of the mAP kernel, by label: eight share each database word as long as
+# a label has eight left (more gained nothing on x86-64), then four, then one, so that no
+# query is counted twice.
+GROUP_SIZES = (8, 4, 1)
+
+
 @functools.cache
 def _compiled():
     from . import _numba_kernels as kernels
@@ -61,19 +67,23 @@ def class_members(db_labels):
 
 
 def _label_groups(query_labels):
-    """The queries grouped by label, four a group: ``(groups, sizes)``; a group of fewer
-    queries (``sizes``) is filled up with its first one."""
+    """The queries grouped by label for the kernel: each label's queries eight at a time,
+    then four, then one (:data:`GROUP_SIZES`), so that no query is counted twice; one
+    ``(n_groups, size)`` array per size."""
     by_label = np.argsort(query_labels, kind="stable")
     labels = np.asarray(query_labels)[by_label]
     new_run = np.r_[True, labels[1:] != labels[:-1]]
     run_start = np.flatnonzero(new_run)
-    place = np.arange(len(labels)) - run_start[np.cumsum(new_run) - 1]
-    group = np.cumsum(place % 4 == 0) - 1
-    groups = np.zeros((group[-1] + 1 if len(group) else 0, 4), dtype=np.int64)
-    sizes = np.bincount(group, minlength=len(groups)).astype(np.int64)
-    groups[:] = by_label[np.flatnonzero(place % 4 == 0)][:, None]  # a short group repeats
-    groups[group, place % 4] = by_label  # its first query, so that all groups have four
-    return groups, sizes
+    run = np.cumsum(new_run) - 1
+    place = np.arange(len(labels)) - run_start[run]
+    left = np.diff(np.r_[run_start, len(labels)])[run]  # queries of the label, all ungrouped
+    done = np.zeros_like(left)
+    groups = []
+    for size in GROUP_SIZES:
+        whole = (left - done) // size * size
+        groups.append(by_label[(place >= done) & (place < done + whole)].reshape(-1, size))
+        done = done + whole
+    return groups
 
 
 def stable_average_precision_sums(
@@ -116,17 +126,19 @@ def stable_average_precision_sums(
     query_labels = np.asarray(query_labels)
     member_lo = np.searchsorted(sorted_labels, query_labels, side="left").astype(np.int64)
     member_hi = np.searchsorted(sorted_labels, query_labels, side="right").astype(np.int64)
-    groups, sizes = _label_groups(query_labels)
     own = np.arange(offset, offset + n_query) if exclude_self else np.full(n_query, -1)
     num = np.zeros(n_query)
     retrieved = np.zeros(n_query, dtype=np.int64)
     total = np.zeros(n_query, dtype=np.int64)
-    _compiled()[0](
-        np.ascontiguousarray(query_words, dtype=np.uint64),
-        np.ascontiguousarray(db_words, dtype=np.uint64),
-        groups, sizes, order.astype(np.int64), member_lo, member_hi, own.astype(np.int64),
-        int(n_bits), int(R), place_bits, num, retrieved, total,
-    )  # fmt: skip
+    q_words = np.ascontiguousarray(query_words, dtype=np.uint64)
+    db_words = np.ascontiguousarray(db_words, dtype=np.uint64)
+    order, own = order.astype(np.int64), own.astype(np.int64)
+    for groups in _label_groups(query_labels):
+        if len(groups):
+            _compiled()[0](
+                q_words, db_words, groups, order, member_lo, member_hi, own, int(n_bits), int(R),
+                place_bits, num, retrieved, total,
+            )  # fmt: skip
     return num, retrieved, total
 
 

@@ -23,31 +23,33 @@ def popcount(typingctx, x):
 
 @numba.njit(cache=True, nogil=True)
 def count_group_one_word(
-    count, found, queries, q_words, db_words, members, lo, hi, own, last, relevant_one
+    count, found, queries, q_words, db_words, members, lo, hi, own, last, relevant_one, size
 ):  # fmt: skip
-    """The counting of :func:`average_precision_sums` for four queries sharing their
-    relevant items ``members[lo:hi]``, codes of one word (up to 64 bits) held in registers,
-    so that each database word is loaded once for the four. Returns the number of notes."""
-    q0, q1 = q_words[queries[0], 0], q_words[queries[1], 0]
-    q2, q3 = q_words[queries[2], 0], q_words[queries[3], 0]
-    own0, own1, own2, own3 = own[queries[0]], own[queries[1]], own[queries[2]], own[queries[3]]
+    """The counting of :func:`average_precision_sums` for ``size`` queries sharing their
+    relevant items ``members[lo:hi]``, codes of one word (up to 64 bits). ``size`` is a
+    compile-time constant, so that the loops over the queries unroll and their words stay
+    in registers. Returns the number of notes."""
+    numba.literally(size)
+    q = np.empty(size, dtype=np.uint64)
+    owner = np.empty(size, dtype=np.int64)
+    for t in range(size):
+        q[t] = q_words[queries[t], 0]
+        owner[t] = own[queries[t]]
     previous = 0
     n_noted = 0
     for m in range(lo, hi + 1):
         r = members[m] if m < hi else db_words.shape[0]
-        for j in range(previous, r):  # irrelevant items: counted only
+        # Unsigned indices: numba checks signed ones for negative values, which cost the
+        # run a third of its speed.
+        for j in range(np.uint64(previous), np.uint64(r)):  # irrelevant items: counted only
             x = db_words[j, 0]
-            count[0, popcount(q0 ^ x)] += 1
-            count[1, popcount(q1 ^ x)] += 1
-            count[2, popcount(q2 ^ x)] += 1
-            count[3, popcount(q3 ^ x)] += 1
+            for t in range(size):
+                count[t, popcount(q[t] ^ x)] += 1
         if m == hi:
             break
-        x = db_words[r, 0]
-        note(count, found, 0, popcount(q0 ^ x), r == own0, n_noted, last, relevant_one)
-        note(count, found, 1, popcount(q1 ^ x), r == own1, n_noted, last, relevant_one)
-        note(count, found, 2, popcount(q2 ^ x), r == own2, n_noted, last, relevant_one)
-        note(count, found, 3, popcount(q3 ^ x), r == own3, n_noted, last, relevant_one)
+        x = db_words[np.uint64(r), 0]
+        for t in range(size):
+            note(count, found, t, popcount(q[t] ^ x), r == owner[t], n_noted, last, relevant_one)
         n_noted += 1
         previous = r + 1
     return n_noted
@@ -55,36 +57,58 @@ def count_group_one_word(
 
 @numba.njit(cache=True, nogil=True)
 def count_group_words(
-    count, found, queries, q_words, db_words, members, lo, hi, own, last, relevant_one
+    count, found, queries, q_words, db_words, members, lo, hi, own, last, relevant_one, size
 ):  # fmt: skip
-    """:func:`count_group_one_word` for codes of several words."""
+    """:func:`count_group_one_word` for codes of several words (kept apart: one word in a
+    register per query counts 2.5x faster than this loop over words)."""
+    numba.literally(size)
     n_words = q_words.shape[1]
-    i0, i1, i2, i3 = queries[0], queries[1], queries[2], queries[3]
+    q = np.empty((size, n_words), dtype=np.uint64)
+    owner = np.empty(size, dtype=np.int64)
+    for t in range(size):
+        q[t] = q_words[queries[t]]
+        owner[t] = own[queries[t]]
     previous = 0
     n_noted = 0
     for m in range(lo, hi + 1):
         r = members[m] if m < hi else db_words.shape[0]
-        for j in range(previous, r + (m < hi)):  # the relevant item r last
-            d0 = d1 = d2 = d3 = 0
-            for w in range(n_words):
-                x = db_words[j, w]
-                d0 += popcount(q_words[i0, w] ^ x)
-                d1 += popcount(q_words[i1, w] ^ x)
-                d2 += popcount(q_words[i2, w] ^ x)
-                d3 += popcount(q_words[i3, w] ^ x)
-            if j < r:
-                count[0, d0] += 1
-                count[1, d1] += 1
-                count[2, d2] += 1
-                count[3, d3] += 1
-            else:
-                note(count, found, 0, d0, r == own[i0], n_noted, last, relevant_one)
-                note(count, found, 1, d1, r == own[i1], n_noted, last, relevant_one)
-                note(count, found, 2, d2, r == own[i2], n_noted, last, relevant_one)
-                note(count, found, 3, d3, r == own[i3], n_noted, last, relevant_one)
-                n_noted += 1
+        for j in range(np.uint64(previous), np.uint64(r)):  # irrelevant items: counted only
+            for t in range(size):
+                count[t, distance(q, t, db_words, j)] += 1
+        if m == hi:
+            break
+        j = np.uint64(r)
+        for t in range(size):
+            d = distance(q, t, db_words, j)
+            note(count, found, t, d, r == owner[t], n_noted, last, relevant_one)
+        n_noted += 1
         previous = r + 1
     return n_noted
+
+
+@numba.njit(inline="always")
+def distance(q, t, db_words, j):
+    """Hamming distance between query ``t`` of ``q`` and database item ``j``."""
+    d = popcount(q[t, 0] ^ db_words[j, 0])
+    for w in range(1, q.shape[1]):
+        d += popcount(q[t, w] ^ db_words[j, w])
+    return d
+
+
+@numba.njit(cache=True, nogil=True)
+def count_group(
+    count, found, queries, q_words, db_words, members, lo, hi, own, last, relevant_one, size
+):  # fmt: skip
+    """:func:`count_group_one_word` or :func:`count_group_words`, as the codes need."""
+    numba.literally(size)
+    if q_words.shape[1] == 1:
+        return count_group_one_word(
+            count, found, queries, q_words, db_words, members, lo, hi, own, last,
+            relevant_one, size,
+        )  # fmt: skip
+    return count_group_words(
+        count, found, queries, q_words, db_words, members, lo, hi, own, last, relevant_one, size
+    )
 
 
 @numba.njit(inline="always")
@@ -105,7 +129,6 @@ def average_precision_sums(
     q_words,
     db_words,
     groups,
-    group_sizes,
     members,
     member_lo,
     member_hi,
@@ -120,46 +143,54 @@ def average_precision_sums(
     """Per query: sum of precisions at the relevant items of the top ``R`` (stable ties:
     distance, then database index), their number, and the number of relevant items.
 
-    Queries come in groups of four sharing a label (``groups``; a group of fewer,
-    ``group_sizes``, repeats its first query), so that they share
-    their relevant items: the database items of that label, in database order
-    (``members[member_lo[i]:member_hi[i]]`` for query ``i``). One pass over the database
-    counts, per query, the items at each distance; the runs of irrelevant items between two
-    relevant ones are only counted (four queries at once, no branch), and at a relevant
-    item each query notes the counter as it finds it: the item's place among those at its
-    distance, as items come in database order. One int64 holds a distance's counter:
-    items in the low ``place_bits``, relevant items in the next ``place_bits``, the
-    distance above them. Ranks follow once the counters' prefix sums give where each
-    distance starts. ``self_index[i] >= 0`` is query ``i``'s own database item, which is
-    never retrieved (leave-one-out): it is counted last and not relevant.
+    Queries come in groups sharing a label (the rows of ``groups``: 8, 4 or 1 queries,
+    :data:`skhash.codes._kernels.GROUP_SIZES`), so that they share their relevant items:
+    the database items of that label, in database order
+    (``members[member_lo[i]:member_hi[i]]`` for query ``i``).
+    One pass over the database counts, per query, the items at each distance; the runs of
+    irrelevant items between two relevant ones are only counted (the group's queries at
+    once, no branch), and at a relevant item each query notes the counter as it finds it:
+    the item's place among those at its distance, as items come in database order. One
+    int64 holds a distance's counter: items in the low ``place_bits``, relevant items in
+    the next ``place_bits``, the distance above them. Ranks follow once the counters'
+    prefix sums give where each distance starts. ``self_index[i] >= 0`` is query ``i``'s
+    own database item, which is never retrieved (leave-one-out): it is counted last and not
+    relevant.
     """
     n_db = db_words.shape[0]
     n_buckets = n_bits + 2  # the last bucket holds the query itself (leave-one-out)
     place_mask = (np.int64(1) << place_bits) - 1
     relevant_one = np.int64(1) << place_bits
     distance_shift = 2 * place_bits
-    count = np.empty((4, n_buckets), dtype=np.int64)
-    found = np.empty((4, n_db + 1), dtype=np.int64)
+    size = groups.shape[1]
+    count = np.empty((size, n_buckets), dtype=np.int64)
+    found = np.empty((size, n_db + 1), dtype=np.int64)
     start = np.empty(n_buckets, dtype=np.int64)
     start_rel = np.empty(n_buckets, dtype=np.int64)
     for group in range(groups.shape[0]):
         queries = groups[group]
-        g = group_sizes[group]
-        for t in range(4):
+        for t in range(size):
             for d in range(n_buckets):
                 count[t, d] = np.int64(d) << distance_shift
         lo, hi = member_lo[queries[0]], member_hi[queries[0]]
-        if q_words.shape[1] == 1:  # short groups repeat a query: four rows all the same
-            n_noted = count_group_one_word(
+        if size == 8:
+            n_noted = count_group(
                 count, found, queries, q_words, db_words, members, lo, hi, self_index,
-                n_bits + 1, relevant_one,
+                n_bits + 1, relevant_one, 8,
+            )  # fmt: skip
+        elif size == 4:
+            n_noted = count_group(
+                count, found, queries, q_words, db_words, members, lo, hi, self_index,
+                n_bits + 1, relevant_one, 4,
+            )  # fmt: skip
+        elif size == 1:
+            n_noted = count_group(
+                count, found, queries, q_words, db_words, members, lo, hi, self_index,
+                n_bits + 1, relevant_one, 1,
             )  # fmt: skip
         else:
-            n_noted = count_group_words(
-                count, found, queries, q_words, db_words, members, lo, hi, self_index,
-                n_bits + 1, relevant_one,
-            )  # fmt: skip
-        for t in range(g):
+            raise ValueError("groups of 8, 4 or 1 queries")
+        for t in range(size):
             i = queries[t]
             items = 0
             relevant = 0
@@ -175,7 +206,7 @@ def average_precision_sums(
                 noted = found[t, m]
                 if noted < 0:
                     continue
-                d = noted >> distance_shift
+                d = np.uint64(noted >> distance_shift)
                 rank = start[d] + (noted & place_mask)
                 if rank < R:
                     s += (start_rel[d] + ((noted >> place_bits) & place_mask) + 1) / (rank + 1)

@@ -74,6 +74,9 @@ def main(argv=None):
     print(f"codes: {name}, {args.bits} bits, {n_q} queries x {n_db} database")
 
     s = args.slice
+    # The published evaluation runs once over all queries, on memory it has just allocated
+    # (page faults included); repeated runs on a slice reuse freed memory and are faster.
+    t_cold = timed(dense_map, q[:s], db, y_q[:s], y_db, [n_db, 1000], "quicksort")[0] / s
     exact = dense_map(q[:s], db, y_q[:s], y_db, [n_db, 1000], "stable")
     for R, at in [(n_db, None), (1000, 1000)]:
         ours = mean_average_precision(q[:s], db, y_q[:s], y_db, at=at)
@@ -106,7 +109,9 @@ def main(argv=None):
     versus = f", {times[1] / faiss_time:.2f}x faiss k=1" if faiss_time else ""
     print(
         f"best of 3, interleaved: mAP@all {times[1]:.3f} s for {n_q} queries, "
-        f"{t_dense / (times[1] / n_q):.0f}x faster per query than the dense evaluation{versus}"
+        f"{t_dense / (times[1] / n_q):.0f}x faster per query than the dense evaluation{versus}; "
+        f"{t_cold / (times[1] / n_q):.0f}x its first run "
+        f"({t_cold * 1e3:.2f} ms/query, on fresh memory)"
     )
 
     rows = []

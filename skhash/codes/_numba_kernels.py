@@ -157,14 +157,16 @@ def average_precision_sums(
     own database item, which is never retrieved (leave-one-out): it is counted last and not
     relevant.
     """
-    n_db = db_words.shape[0]
     n_buckets = n_bits + 2  # the last bucket holds the query itself (leave-one-out)
     place_mask = (np.int64(1) << place_bits) - 1
     relevant_one = np.int64(1) << place_bits
     distance_shift = 2 * place_bits
     size = groups.shape[1]
     count = np.empty((size, n_buckets), dtype=np.int64)
-    found = np.empty((size, n_db + 1), dtype=np.int64)
+    most = 0  # relevant items of the largest label: the notes of one group
+    for i in groups.ravel():
+        most = max(most, member_hi[i] - member_lo[i])
+    found = np.empty((size, most), dtype=np.int64)
     start = np.empty(n_buckets, dtype=np.int64)
     start_rel = np.empty(n_buckets, dtype=np.int64)
     for group in range(groups.shape[0]):

@@ -126,7 +126,9 @@ class RankingProblem:
 
     def block_bounds(self, bytes_per_pair=_BYTES_PER_PAIR):
         n_threads = effective_n_jobs(self.n_jobs)
-        step = rows_per_block(self.n_db, max(_MAX_BLOCK_BYTES // n_threads, 1), bytes_per_pair)
+        step = self.n_query  # no temporaries per pair: one block per thread
+        if bytes_per_pair:
+            step = rows_per_block(self.n_db, max(_MAX_BLOCK_BYTES // n_threads, 1), bytes_per_pair)
         step = max(1, min(step, -(-self.n_query // n_threads)))
         return [(s, min(s + step, self.n_query)) for s in range(0, self.n_query, step)]
 
@@ -136,9 +138,9 @@ class RankingProblem:
         ``func`` writes its results into disjoint slices of preallocated arrays; numpy
         releases the GIL in the distance and counting kernels. ``bytes_per_pair``: the
         temporaries ``func`` needs per (query, database item) pair, which size the blocks
-        (default: those of the numpy paths).
+        (default: those of the numpy paths; 0: none, one block per thread).
         """
-        blocks = self.block_bounds(bytes_per_pair or _BYTES_PER_PAIR)
+        blocks = self.block_bounds(_BYTES_PER_PAIR if bytes_per_pair is None else bytes_per_pair)
         if effective_n_jobs(self.n_jobs) == 1 or len(blocks) == 1:
             for start, stop in blocks:
                 func(start, stop)

@@ -156,9 +156,9 @@ def _average_precisions(problem, R, normalize, ties):
         with np.errstate(invalid="ignore", divide="ignore"):
             ap[start:stop] = np.where(norm > 0, num / norm, 0.0)
 
-    # The compiled kernel keeps no per-pair temporaries: large blocks, as many queries
-    # per label as possible in its groups of four.
-    problem.for_each_block(run, bytes_per_pair=1 if compiled else None)
+    # The compiled kernel keeps no per-pair temporaries: one block per thread, so that its
+    # groups of eight queries of a label are as many as they can be.
+    problem.for_each_block(run, bytes_per_pair=0 if compiled else None)
     return ap, has_relevant
 
 

@@ -222,13 +222,14 @@ def chunk_distances(q_words, i, db_columns, lo, n, out):
     """Distances of query ``i`` to items ``lo:lo + n``; the database is word-major
     (``db_columns[w]`` is word ``w`` of every item), so each loop is one contiguous
     stream that the compiler vectorises (with AVX-512's popcount where there is one)."""
+    start = np.uint64(lo)  # unsigned: numba checks a signed index for negative values
     q = q_words[i, 0]
-    for j in range(n):
-        out[j] = popcount(q ^ db_columns[0, lo + j])
+    for j in range(np.uint64(n)):
+        out[j] = popcount(q ^ db_columns[0, start + j])
     for w in range(1, db_columns.shape[0]):
         q = q_words[i, w]
-        for j in range(n):
-            out[j] += popcount(q ^ db_columns[w, lo + j])
+        for j in range(np.uint64(n)):
+            out[j] += popcount(q ^ db_columns[w, start + j])
 
 
 @numba.njit(inline="always")

@@ -59,40 +59,47 @@ def count_group_one_word(
 def count_group_words(
     count, found, queries, q_words, db_words, members, lo, hi, own, last, relevant_one, size
 ):  # fmt: skip
-    """:func:`count_group_one_word` for codes of several words (kept apart: one word in a
-    register per query counts 2.5x faster than this loop over words)."""
+    """:func:`count_group_one_word` for codes of several words: the group's query words
+    word-major, so that each database word meets all the group's queries in one
+    vectorised step."""
     numba.literally(size)
     n_words = q_words.shape[1]
-    q = np.empty((size, n_words), dtype=np.uint64)
+    q = np.empty(n_words * size, dtype=np.uint64)
     owner = np.empty(size, dtype=np.int64)
     for t in range(size):
-        q[t] = q_words[queries[t]]
+        for w in range(n_words):
+            q[w * size + t] = q_words[queries[t], w]
         owner[t] = own[queries[t]]
+    dist = np.empty(size, dtype=np.uint64)
     previous = 0
     n_noted = 0
     for m in range(lo, hi + 1):
         r = members[m] if m < hi else db_words.shape[0]
         for j in range(np.uint64(previous), np.uint64(r)):  # irrelevant items: counted only
+            distances(q, db_words, j, dist, size)
             for t in range(size):
-                count[t, distance(q, t, db_words, j)] += 1
+                count[t, dist[t]] += 1
         if m == hi:
             break
-        j = np.uint64(r)
+        distances(q, db_words, np.uint64(r), dist, size)
         for t in range(size):
-            d = distance(q, t, db_words, j)
-            note(count, found, t, d, r == owner[t], n_noted, last, relevant_one)
+            note(count, found, t, dist[t], r == owner[t], n_noted, last, relevant_one)
         n_noted += 1
         previous = r + 1
     return n_noted
 
 
 @numba.njit(inline="always")
-def distance(q, t, db_words, j):
-    """Hamming distance between query ``t`` of ``q`` and database item ``j``."""
-    d = popcount(q[t, 0] ^ db_words[j, 0])
-    for w in range(1, q.shape[1]):
-        d += popcount(q[t, w] ^ db_words[j, w])
-    return d
+def distances(q, db_words, j, out, size):
+    """Hamming distances between database item ``j`` and the group's ``size`` queries
+    ``q`` (word-major: word ``w`` of query ``t`` at ``w * size + t``)."""
+    x = db_words[j, 0]
+    for t in range(size):
+        out[t] = popcount(q[t] ^ x)
+    for w in range(1, db_words.shape[1]):
+        x = db_words[j, w]
+        for t in range(size):
+            out[t] += popcount(q[w * size + t] ^ x)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -182,6 +182,8 @@ def average_precision_sums(
             for d in range(n_buckets):
                 count[t, d] = np.int64(d) << distance_shift
         lo, hi = member_lo[queries[0]], member_hi[queries[0]]
+        # One call per size, each with its constant: a size given as a literal from Python
+        # does not reach count_group as a constant, and its loops ran 1.8x slower.
         if size == 8:
             n_noted = count_group(
                 count, found, queries, q_words, db_words, members, lo, hi, self_index,

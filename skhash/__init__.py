@@ -19,7 +19,19 @@ from .codes import (
     to_faiss_index,
     unpack_codes,
 )
-from .linear import ITQHasher, LSHHasher, SpectralHasher
+from .graph import AGHHasher, ScalableGraphHasher
+from .linear import (
+    CBEHasher,
+    DSHHasher,
+    IsotropicHasher,
+    ITQHasher,
+    KMeansHasher,
+    LSHHasher,
+    PCAHasher,
+    SKLSHHasher,
+    SpectralHasher,
+    SphericalHasher,
+)
 from .neighbors import HammingRetriever
 
 __version__ = "0.1.0.dev0"
@@ -29,7 +41,17 @@ _LAZY = {name: "skhash.deep" for name in _deep.HASHERS}
 
 
 # Public subpackages, imported on first attribute access (``skhash.features`` ...).
-_SUBPACKAGES = ("codes", "datasets", "deep", "features", "linear", "metrics", "neighbors", "utils")
+_SUBPACKAGES = (
+    "codes",
+    "datasets",
+    "deep",
+    "features",
+    "graph",
+    "linear",
+    "metrics",
+    "neighbors",
+    "utils",
+)
 
 
 def __getattr__(name):
@@ -47,12 +69,21 @@ def __dir__():
 
 
 __all__ = sorted(_LAZY) + [
+    "AGHHasher",
     "BaseHasher",
+    "CBEHasher",
+    "DSHHasher",
     "HammingRetriever",
     "ITQHasher",
+    "IsotropicHasher",
+    "KMeansHasher",
     "LSHHasher",
+    "PCAHasher",
     "PackedCodes",
+    "SKLSHHasher",
+    "ScalableGraphHasher",
     "SpectralHasher",
+    "SphericalHasher",
     "check_codes",
     "config_context",
     "get_config",

@@ -9,9 +9,24 @@ from sklearn.utils._param_validation import Interval
 
 from ..base import BaseHasher, with_threads
 from ..utils import N_JOBS_CONSTRAINT
-from ._pca import power_of_two_scale, principal_axes
+from ._pca import check_n_bits_within, power_of_two_scale, principal_axes, random_rotation
 
-__all__ = ["ITQHasher"]
+__all__ = ["ITQHasher", "itq_rotation"]
+
+
+def itq_rotation(V, n_iter, rng):
+    """The orthogonal ``R`` that makes ``sign(V R)`` fit ``V R`` best (Gong et al.).
+
+    Starts from a random rotation and alternates ``B = sign(V R)`` with the orthogonal
+    Procrustes solution for ``R``, ``n_iter`` times; ``R`` has ``V``'s dtype.
+    """
+    rotation = random_rotation(V.shape[1], rng, V.dtype)
+    one, minus_one = V.dtype.type(1), V.dtype.type(-1)
+    for _ in range(n_iter):
+        B = np.where(V @ rotation >= 0, one, minus_one)
+        u, _, vt = np.linalg.svd(B.T @ V)
+        rotation = (u @ vt).T
+    return rotation
 
 
 class ITQHasher(BaseHasher):
@@ -119,14 +134,14 @@ class ITQHasher(BaseHasher):
             Fitted hasher.
         """
         X = self._validate_X(X, reset=True)
-        max_bits = min(X.shape)
-        if self.n_bits > max_bits:
-            raise ValueError(
-                f"ITQHasher needs n_bits <= min(n_samples, n_features) = {max_bits}; got "
-                f"n_bits={self.n_bits} with n_samples={X.shape[0]}, n_features={X.shape[1]}. "
-                f"Use fewer bits, or "
-                f"SpectralHasher / LSHHasher, which can give more bits than features."
-            )
+        check_n_bits_within(
+            self,
+            X,
+            min(X.shape),
+            "min(n_samples, n_features)",
+            "Use fewer bits, or SpectralHasher / LSHHasher, which can give more bits than "
+            "features.",
+        )
         rng = check_random_state(self.random_state)
         self.mean_ = X.mean(axis=0)
         X = self._centre(X)
@@ -137,14 +152,7 @@ class ITQHasher(BaseHasher):
         V = X @ self.components_.T
         V /= V.dtype.type(scale)
 
-        rotation, _, _ = np.linalg.svd(rng.standard_normal((self.n_bits, self.n_bits)))
-        rotation = rotation.astype(X.dtype, copy=False)
-        one, minus_one = X.dtype.type(1), X.dtype.type(-1)
-        for _ in range(self.n_iter):
-            B = np.where(V @ rotation >= 0, one, minus_one)
-            u, _, vt = np.linalg.svd(B.T @ V)
-            rotation = (u @ vt).T
-        self.rotation_ = rotation
+        self.rotation_ = itq_rotation(V, self.n_iter, rng)
         self.n_iter_ = self.n_iter
         with np.errstate(over="ignore"):  # inputs near 1e200 have a loss beyond float range
             projected = (V * V.dtype.type(scale)) @ self.rotation_

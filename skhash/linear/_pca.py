@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.decomposition import PCA
 
-__all__ = ["principal_axes"]
+__all__ = ["check_n_bits_within", "principal_axes", "random_rotation"]
 
 
 def _pca_solver(X):
@@ -36,3 +36,21 @@ def principal_axes(X, n_components, scale=None):
     X_scaled = X / X.dtype.type(scale) if scale != 1.0 else X
     solver = _pca_solver(X_scaled)
     return PCA(n_components=n_components, svd_solver=solver).fit(X_scaled).components_
+
+
+def check_n_bits_within(hasher, X, max_bits, limit, fix):
+    """Raise a ``ValueError`` naming ``n_bits``, the data's shape and ``fix`` when the
+    hasher's ``n_bits`` exceeds ``max_bits`` (described by ``limit``)."""
+    if hasher.n_bits > max_bits:
+        raise ValueError(
+            f"{type(hasher).__name__} needs n_bits <= {limit} = {max_bits}; got "
+            f"n_bits={hasher.n_bits} with n_samples={X.shape[0]}, n_features={X.shape[1]}. "
+            f"{fix}"
+        )
+
+
+def random_rotation(n, rng, dtype=np.float64):
+    """A random ``n x n`` orthogonal matrix: the left singular vectors of a Gaussian
+    matrix, as Gong's ``ITQ.m`` and the PCA-RR baseline draw it."""
+    rotation, _, _ = np.linalg.svd(rng.standard_normal((n, n)))
+    return rotation.astype(dtype, copy=False)

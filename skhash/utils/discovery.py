@@ -40,7 +40,7 @@ def all_estimators(type_filter=None):
     --------
     >>> from skhash.utils.discovery import all_estimators
     >>> [name for name, _ in all_estimators("hasher")][:3]
-    ['AEHasher', 'BiHalfHasher', 'GreedyHashHasher']
+    ['AEHasher', 'AGHHasher', 'BiHalfHasher']
     """
     kinds = [type_filter] if isinstance(type_filter, str) else list(type_filter or [])
     unknown = set(kinds) - set(_TYPES)
@@ -87,7 +87,7 @@ def hasher_names():
     --------
     >>> from skhash.utils.discovery import hasher_names
     >>> list(hasher_names())[:3]
-    ['ITQ', 'LSH', 'SH']
+    ['AGH', 'CBE', 'DSH']
     """
     hashers = sorted(
         (cls.__module__.startswith("skhash.deep"), short_name(cls), cls)

@@ -33,6 +33,7 @@ from .linear import (
     SphericalHasher,
 )
 from .neighbors import HammingRetriever
+from .supervised import CCAITQHasher, COSDISHHasher, KSHHasher, SDHHasher
 
 __version__ = "0.1.0.dev0"
 
@@ -72,14 +73,18 @@ __all__ = sorted(_LAZY) + [
     "AGHHasher",
     "BaseHasher",
     "CBEHasher",
+    "CCAITQHasher",
+    "COSDISHHasher",
     "DSHHasher",
     "HammingRetriever",
     "ITQHasher",
     "IsotropicHasher",
     "KMeansHasher",
+    "KSHHasher",
     "LSHHasher",
     "PCAHasher",
     "PackedCodes",
+    "SDHHasher",
     "SKLSHHasher",
     "ScalableGraphHasher",
     "SpectralHasher",

@@ -4,7 +4,8 @@ what to pick.
 Run it with ``python -m skhash.demo`` (``--help`` for the options). The 1,797 digits are
 split into 297 held-out queries and a database of 1,500 that is also the training set (no
 query is in the database); a database item is relevant to a query when it shows the same
-digit. Deep hashers are included when torch is installed.
+digit. Deep hashers are included when torch is installed; the supervised hashers (CCA-ITQ,
+SDH, KSH, COSDISH) learn from the database's labels, the others ignore them.
 """
 
 import argparse
@@ -95,7 +96,7 @@ def run(bits=(32, 64), seed=0, methods=None, progress=True):
     for name, make, n_bits in _progress(jobs, progress):
         hasher = make(n_bits, seed)
         start = time.perf_counter()
-        hasher.fit(X_db)
+        hasher.fit(X_db, y_db)  # the supervised hashers learn from the labels; others ignore them
         fit_seconds = time.perf_counter() - start
         db_codes, query_codes = hasher.transform(X_db), hasher.transform(X_query)
         rows.append(

@@ -55,7 +55,7 @@ def codes():
 def test_discovery_finds_every_estimator():
     names = {name for name, _ in all_estimators()}
     assert {"ITQHasher", "IDRAEHasher", "SSDHHasher", "HammingRetriever", "VGG16Features"} <= names
-    assert len(HASHERS) == 20 and len(DEEP) == 8 and len(METRICS) == 6
+    assert len(HASHERS) == 24 and len(DEEP) == 8 and len(METRICS) == 6
 
 
 # ---------------------------------------------------------------- integer parameters (case 8)

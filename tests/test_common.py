@@ -22,6 +22,10 @@ _SMALL = {
     "AGHHasher": dict(n_anchors=5, n_bits=2),
     "ScalableGraphHasher": dict(n_bases=5),
     "CBEHasher": dict(max_iter=5),
+    "CCAITQHasher": dict(n_bits=2, n_iter=5),
+    "SDHHasher": dict(n_anchors=5, n_iter=2),
+    "KSHHasher": dict(n_anchors=5, n_iter=5),
+    "COSDISHHasher": dict(n_iter=2),
     "SpectralHasher": dict(n_bits=3),
     "WGANAEHasher": dict(n_critic=2, critic_hidden_layer_sizes=(8,)),
 }
@@ -108,9 +112,16 @@ def test_sklearn_compatible(estimator, check):
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
 def test_fitted_estimator_pickles_to_identical_codes(estimator):
     X = np.random.default_rng(0).normal(size=(60, 6))
-    fitted = clone(estimator).fit(X)
+    fitted = _fit(clone(estimator), X)
     restored = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(_output(restored, X), _output(fitted, X))
+
+
+def _fit(estimator, X):
+    """Fit, with three classes of labels for the supervised hashers."""
+    if estimator.__sklearn_tags__().target_tags.required:
+        return estimator.fit(X, np.arange(len(X)) % 3)
+    return estimator.fit(X)
 
 
 def _output(estimator, X):
@@ -127,9 +138,9 @@ HASHERS = [e for e in ESTIMATORS if hasattr(e, "decision_function")]
 def test_hasher_contract(hasher):
     """0/1 uint8 codes that are the signs of decision_function; seeded fits are identical."""
     X = np.random.default_rng(1).normal(size=(80, 6))
-    first = clone(hasher).fit(X)
+    first = _fit(clone(hasher), X)
     codes = first.transform(X)
     assert codes.dtype == np.uint8 and codes.shape == (80, hasher.n_bits)
     assert set(np.unique(codes)) <= {0, 1}
     np.testing.assert_array_equal(codes, (first.decision_function(X) > 0).astype(np.uint8))
-    np.testing.assert_array_equal(clone(hasher).fit(X).transform(X), codes)
+    np.testing.assert_array_equal(_fit(clone(hasher), X).transform(X), codes)

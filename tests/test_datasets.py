@@ -4,8 +4,10 @@ from conftest import SHARED_DATA, require_shared
 
 from skhash.datasets import (
     PROTOCOLS,
+    labelled_subset,
     load_cifar10_features,
     load_cifar10_retrieval,
+    load_cifar10_supervised,
     load_mnist,
     load_olivetti_faces,
     load_opencv_digits,
@@ -92,3 +94,24 @@ def test_image_loaders_read_the_shared_data():
     X, y = load_olivetti_faces(data_home=SHARED_DATA)
     assert X.shape == (400, 4096) and np.bincount(y).tolist() == [10] * 40
     assert 0 <= X.min() and X.max() <= 1
+
+
+def test_labelled_subset_draws_the_same_count_of_every_class():
+    y = np.repeat(np.arange(4), [10, 20, 30, 40])
+    index = labelled_subset(y, 5, random_state=0)
+    assert np.bincount(y[index]).tolist() == [5] * 4 and np.all(np.diff(index) > 0)
+    np.testing.assert_array_equal(index, labelled_subset(y, 5, random_state=0))
+    assert not np.array_equal(index, labelled_subset(y, 5, random_state=1))
+    with pytest.raises(ValueError, match="Class 0 has 10 samples, fewer than n_per_class=11"):
+        labelled_subset(y, 11)
+    with pytest.raises(ValueError, match="n_per_class must be a positive integer"):
+        labelled_subset(y, 0)
+
+
+def test_cifar10_supervised_is_500_labelled_images_per_class():
+    require_shared("cifar10_train_efficientnet_lite0.npz", "cifar10_test_efficientnet_lite0.npz")
+    X_train, y_train, X_db, y_db, X_q, y_q = load_cifar10_supervised(data_home=SHARED_DATA)
+    assert X_train.shape == (5_000, 1280) and np.bincount(y_train).tolist() == [500] * 10
+    assert X_db.shape == (50_000, 1280) and X_q.shape == (10_000, 1280)
+    rows = labelled_subset(y_db, 500, random_state=0)
+    np.testing.assert_array_equal(X_train, X_db[rows])

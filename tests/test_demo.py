@@ -61,5 +61,5 @@ def test_every_hasher_of_the_shared_name_table_runs_in_the_demo():
 
     assert set(available_hashers()) == set(hasher_names())
     assert {cls for cls in hasher_names().values()} == {cls for _, cls in all_estimators("hasher")}
-    assert list(hasher_names())[:3] == ["AGH", "CBE", "DSH"]
+    assert list(hasher_names())[:3] == ["AGH", "CBE", "CCA-ITQ"]
     assert {"IDR-AE", "LP-AE", "WGAN-AE", "AE", "SGH", "BiHalf"} <= set(hasher_names())

@@ -20,7 +20,9 @@ import skhash
 from skhash.codes import _kernels
 from skhash.utils.discovery import all_estimators, hasher_names
 
-NUMPY_HASHERS = "AGH CBE DSH ITQ IsoH KMH LSH PCAH SH SKLSH ScalableGraph SpH".split()
+NUMPY_HASHERS = (
+    "AGH CBE CCA-ITQ COSDISH DSH ITQ IsoH KMH KSH LSH PCAH SDH SH SKLSH ScalableGraph SpH"
+).split()
 assert list(hasher_names()) == NUMPY_HASHERS, list(hasher_names())
 assert all(not name.endswith("AEHasher") for name, _ in all_estimators("hasher"))
 try:

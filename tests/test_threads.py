@@ -42,7 +42,7 @@ def test_threads_inside_fit_and_transform_are_n_jobs_and_restored(name, n_jobs, 
     with threadpool_limits(limits=3):
         torch.set_num_threads(3)
         try:
-            est.fit(X).transform(X)
+            est.fit(X, np.arange(len(X)) % 3).transform(X)  # unsupervised ones ignore y
             after = (blas_threads(), torch.get_num_threads())
         finally:
             torch.set_num_threads(before_torch)

@@ -5,10 +5,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ._splits import labelled_subset
+
 __all__ = [
     "get_data_home",
     "load_cifar10_features",
     "load_cifar10_retrieval",
+    "load_cifar10_supervised",
     "load_mnist",
     "load_olivetti_faces",
     "load_opencv_digits",
@@ -108,6 +111,37 @@ def load_cifar10_retrieval(data_home=None):
     X_db, y_db = load_cifar10_features(data_home, subset="train")
     X_query, y_query = load_cifar10_features(data_home, subset="test")
     return X_db, y_db, X_query, y_query
+
+
+def load_cifar10_supervised(data_home=None, *, n_per_class=500, random_state=0):
+    """The supervised CIFAR-10 protocol on EfficientNet-Lite0 features.
+
+    The training set is ``n_per_class`` labelled images of every class (500: 5,000 in
+    all), drawn from the 50,000 training images; the 10,000 test images are the queries
+    and all 50,000 training images the database (relevant means same class), as in SDH,
+    KSH, COSDISH and most deep supervised hashing papers.
+
+    Parameters
+    ----------
+    data_home : str or path, default=None
+        Folder holding both CIFAR-10 feature files.
+    n_per_class : int, default=500
+        Labelled training images per class.
+    random_state : int, RandomState instance or None, default=0
+        Seed of the labelled images.
+
+    Returns
+    -------
+    X_train : ndarray of shape (10 * n_per_class, 1280), float32
+    y_train : ndarray of shape (10 * n_per_class,), uint8
+    X_db : ndarray of shape (50000, 1280), float32
+    y_db : ndarray of shape (50000,), uint8
+    X_query : ndarray of shape (10000, 1280), float32
+    y_query : ndarray of shape (10000,), uint8
+    """
+    X_db, y_db, X_query, y_query = load_cifar10_retrieval(data_home)
+    train = labelled_subset(y_db, n_per_class, random_state=random_state)
+    return X_db[train], y_db[train], X_db, y_db, X_query, y_query
 
 
 def _load_images(name, data_home):

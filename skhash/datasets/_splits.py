@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
-__all__ = ["PROTOCOLS", "query_database_split"]
+__all__ = ["PROTOCOLS", "labelled_subset", "query_database_split"]
 
 #: Named protocols: queries drawn per class or overall; the database is the rest and is
 #: also the training set, as in the IDR-AE paper and its released code.
@@ -82,3 +82,47 @@ def query_database_split(
         query, _ = train_test_split(index, train_size=n_queries, stratify=y, random_state=rng)
     query = np.sort(query)
     return query, np.setdiff1d(index, query, assume_unique=True)
+
+
+def labelled_subset(y, n_per_class, *, random_state=None):
+    """Sorted indices of ``n_per_class`` random samples of every class.
+
+    The labelled training set of the supervised hashing protocol: on CIFAR-10, 500 images
+    per class of the 50,000 training images (SDH, KSH, COSDISH and most deep supervised
+    hashing papers).
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Class labels.
+    n_per_class : int
+        Samples drawn from every class.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the draw.
+
+    Returns
+    -------
+    index : ndarray of int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skhash.datasets import labelled_subset
+    >>> y = np.repeat(np.arange(3), 10)
+    >>> np.bincount(y[labelled_subset(y, 4, random_state=0)]).tolist()
+    [4, 4, 4]
+    """
+    y = np.asarray(y)
+    if not isinstance(n_per_class, Integral) or isinstance(n_per_class, bool) or n_per_class < 1:
+        raise ValueError(f"n_per_class must be a positive integer, got {n_per_class!r}.")
+    rng = check_random_state(random_state)
+    chosen = []
+    for label in np.unique(y):
+        members = np.flatnonzero(y == label)
+        if len(members) < n_per_class:
+            raise ValueError(
+                f"Class {label.item()!r} has {len(members)} samples, fewer than "
+                f"n_per_class={n_per_class}: use a smaller n_per_class."
+            )
+        chosen.append(rng.choice(members, size=n_per_class, replace=False))
+    return np.sort(np.concatenate(chosen))

@@ -234,7 +234,7 @@ class AGHHasher(BaseHasher):
     def _decision_function(self, X):
         Z, _ = anchor_weights(X, self.anchors_, self.n_nearest_anchors_, self.bandwidth_)
         Y = Z @ self.projection_
-        if self.thresholds_ is None:
-            return Y
-        second = np.where(Y > 0, Y - self.thresholds_[0], -Y + self.thresholds_[1])
-        return np.hstack([Y, second])
+        if self.thresholds_ is not None:
+            second = np.where(Y > 0, Y - self.thresholds_[0], -Y + self.thresholds_[1])
+            Y = np.hstack([Y, second])
+        return Y.astype(X.dtype, copy=False)

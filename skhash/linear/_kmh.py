@@ -26,7 +26,7 @@ def balanced_partition(variances, n_subspaces):
     variances (the released ``balanced_partition``, from optimized product quantization):
     each axis, largest first, goes to the open group with the smallest sum of logs."""
     size = len(variances) // n_subspaces
-    logs = np.log(np.asarray(variances) + 1e-20)
+    logs = np.log(np.maximum(variances, 0) + 1e-20)
     logs = logs - logs.min() + 1
     groups = [[] for _ in range(n_subspaces)]
     sums = np.zeros(n_subspaces)

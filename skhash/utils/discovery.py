@@ -87,7 +87,7 @@ def hasher_names():
     --------
     >>> from skhash.utils.discovery import hasher_names
     >>> list(hasher_names())[:3]
-    ['AGH', 'CBE', 'DSH']
+    ['AGH', 'CBE', 'CCA-ITQ']
     """
     hashers = sorted(
         (cls.__module__.startswith("skhash.deep"), short_name(cls), cls)

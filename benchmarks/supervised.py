@@ -8,7 +8,8 @@ seed); the hashers fit on it (ITQ without its labels), and every database item i
 * ``mnist``: pixels / 255; 10,000 stratified queries, the other 60,000 are the database.
 
 mAP@all and P@1000 (ties by database index, relevant = same class), fit seconds on one
-thread, and at 64 bits each hasher once more with a one-hot indicator ``y``.
+thread (torch too: the deep hashers' ``n_jobs=None``), and at 64 bits each supervised
+hasher once more with a one-hot indicator ``y``.
 
     python -m benchmarks supervised                          # about 30 minutes
     python -m benchmarks supervised --datasets cifar10 --bits 64 --seeds 0
@@ -19,6 +20,7 @@ import itertools
 import json
 
 import numpy as np
+from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
 import skhash
@@ -28,7 +30,16 @@ from skhash.utils.discovery import short_name
 
 from ._common import DATA, machine, query_database_split, timed
 
-METHODS = ("ITQHasher", "CCAITQHasher", "SDHHasher", "KSHHasher", "COSDISHHasher")
+METHODS = (
+    "ITQHasher",
+    "CCAITQHasher",
+    "SDHHasher",
+    "KSHHasher",
+    "COSDISHHasher",
+    "DPSHHasher",
+    "HashNetHasher",
+    "CSQHasher",
+)
 N_PER_CLASS = 500
 
 
@@ -59,11 +70,13 @@ def run(datasets, bits, seeds, methods):
         for seed, n_bits, method in itertools.product(seeds, bits, methods):
             train = labelled_subset(y_db, N_PER_CLASS, random_state=seed)
             hasher = getattr(skhash, method)(n_bits=n_bits, random_state=seed)
+            if "device" in hasher.get_params():
+                hasher.set_params(device="cpu")
             row = {"dataset": name, "method": method, "n_bits": n_bits, "seed": seed}
             row.update(evaluate(hasher, X_db[train], y_db[train], X_db, y_db, X_query, y_query))
             if n_bits == 64 and method != "ITQHasher":
                 one_hot = np.eye(y_db.max() + 1, dtype=np.uint8)[y_db[train]]
-                again = getattr(skhash, method)(n_bits=n_bits, random_state=seed)
+                again = clone(hasher)
                 row["map_one_hot"] = evaluate(
                     again, X_db[train], one_hot, X_db, y_db, X_query, y_query
                 )["map"]

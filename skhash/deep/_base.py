@@ -132,6 +132,9 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
         self.verbose = verbose
         self.callbacks = callbacks
 
+    #: Optimiser steps of ``max_epochs="auto"``.
+    _auto_steps = AUTO_STEPS
+
     # ------------------------------------------------------------------ extension points
     def _build_modules(self, n_features):
         raise NotImplementedError
@@ -149,10 +152,10 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
     def _build_optimizers(self):
         return {"model": self._make_optimizer(self.module_.parameters())}
 
-    def _training_step(self, X_batch, step):
+    def _training_step(self, X_batch, step, **targets):
         optimizer = self.optimizers_["model"]
         optimizer.zero_grad(set_to_none=True)
-        terms = self._loss(X_batch)
+        terms = self._loss(X_batch, **targets)
         terms["loss"].backward()
         optimizer.step()
         return terms
@@ -215,11 +218,16 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
             The loss became non-finite or exploded (a learning rate too high, or unscaled
             input).
         """
-        X = self._validate_X(X, reset=True)
+        return self._fit(self._validate_X(X, reset=True))
+
+    def _fit(self, X, Y=None):
+        """Train on validated ``X`` (and, for a supervised hasher, its label matrix ``Y``:
+        each minibatch's ``_loss`` then also gets ``y_batch`` and the rows' ``index``)."""
         self._hidden_layer_sizes()
         self.device_ = resolve_device(self.device)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         X_cpu = torch.tensor(X, dtype=torch.float32)
+        Y_cpu = None if Y is None else torch.tensor(Y, dtype=torch.float32)
         fork_devices = [self.device_] if self.device_.type == "cuda" else []
         try:
             with (
@@ -234,7 +242,7 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
                 self.module_ = torch.nn.ModuleDict(modules).to(self.device_)
                 self.optimizers_ = self._build_optimizers()
                 self._step = self._select_training_step()
-                self._train(X_cpu, shuffle_generator)
+                self._train(X_cpu, shuffle_generator, Y_cpu)
         finally:
             for name in ("_generator", "optimizers_", "_step"):
                 self.__dict__.pop(name, None)
@@ -248,7 +256,7 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
         if self.max_epochs != "auto":
             return self.max_epochs
         steps_per_epoch = math.ceil(n_samples / self.batch_size)
-        return max(1, math.ceil(AUTO_STEPS / steps_per_epoch))
+        return max(1, math.ceil(self._auto_steps / steps_per_epoch))
 
     def _callback_list(self):
         """The user's ``callbacks``, plus a progress bar when ``verbose``."""
@@ -263,21 +271,23 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
             callbacks.append(ProgressBar())
         return callbacks
 
-    def _validation_loss(self, X_valid):
-        """Mean training objective over held-out rows, without gradients (no labels)."""
+    def _validation_loss(self, X_valid, Y_valid=None):
+        """Mean training objective over held-out rows, without gradients."""
         self.module_.eval()
         total, n_batches = 0.0, 0
         with torch.no_grad():
             for begin in range(0, X_valid.shape[0], self.batch_size):
-                total += float(self._loss(X_valid[begin : begin + self.batch_size])["loss"])
+                rows = slice(begin, begin + self.batch_size)
+                targets = {} if Y_valid is None else {"y_batch": Y_valid[rows], "index": None}
+                total += float(self._loss(X_valid[rows], **targets)["loss"])
                 n_batches += 1
         self.module_.train()
         return total / n_batches
 
-    def _train(self, X_cpu, shuffle_generator):
+    def _train(self, X_cpu, shuffle_generator, Y_cpu=None):
         callbacks = self._callback_list()
         fraction = max((c.validation_fraction for c in callbacks), default=0.0)
-        X_valid = None
+        X_valid = Y_valid = None
         if fraction > 0:
             held_out = torch.randperm(X_cpu.shape[0], generator=shuffle_generator)
             n_valid = max(1, int(round(fraction * X_cpu.shape[0])))
@@ -288,10 +298,14 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
                 )
             X_valid = X_cpu[held_out[:n_valid]].to(self.device_)
             X_cpu = X_cpu[held_out[n_valid:]]
+            if Y_cpu is not None:
+                Y_valid = Y_cpu[held_out[:n_valid]].to(self.device_)
+                Y_cpu = Y_cpu[held_out[n_valid:]]
         n_samples = X_cpu.shape[0]
         # Move the whole set once when it fits comfortably, else one minibatch at a time.
         on_device = self.device_.type == "cpu" or X_cpu.nbytes <= 2**30
         X_all = X_cpu.to(self.device_) if on_device else X_cpu
+        Y_all = None if Y_cpu is None else Y_cpu.to(self.device_)  # labels are small
         self.history_ = []
         self.loss_curve_ = []
         self.n_iter_ = 0
@@ -314,7 +328,11 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
                         batch = X_all[index]
                     else:
                         batch = X_all[index].to(self.device_, non_blocking=True)
-                    terms = self._step(batch, step)
+                    targets = {}
+                    if Y_all is not None:
+                        index = index.to(self.device_)
+                        targets = {"y_batch": Y_all[index], "index": index}
+                    terms = self._step(batch, step, **targets)
                     if step == 0:
                         first_loss = abs(float(terms["loss"].detach()))
                     # Accumulate on the device: no synchronisation inside an epoch.
@@ -328,7 +346,8 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
                 record = {name: float(total) / counts[name] for name, total in sums.items()}
                 self._check_finite(record, epoch, first_loss)
                 if X_valid is not None:
-                    record["validation_loss"] = self._validation_loss(X_valid)
+                    labelled = () if Y_valid is None else (Y_valid,)
+                    record["validation_loss"] = self._validation_loss(X_valid, *labelled)
                 record["epoch"] = epoch + 1
                 record["time"] = time.perf_counter() - start
                 self.history_.append(record)

@@ -50,9 +50,19 @@ def test_recommendation_names_the_best_and_compares_with_itq():
         {"method": "ITQ", "n_bits": 32, "map": 0.9, "p@100": 0.9, "fit_seconds": 0.1},
     ]
     text = recommendation(rows)
-    assert text.startswith("Best here at 64 bits: IDR-AE (mAP 0.600")
+    assert text.startswith("Best here at 64 bits without labels: IDR-AE (mAP 0.600")
     assert "the best is 1.20x its mAP for 50x its fit time" in text
     assert "ITQHasher: the strong default" in text
+
+
+def test_supervised_hashers_are_marked_and_recommended_apart():
+    from skhash.demo import recommendation
+
+    rows = run(bits=(16,), methods=["ITQ", "CCA-ITQ"], progress=False)
+    assert "| CCA-ITQ (supervised) |" in format_table(rows) and "| ITQ |" in format_table(rows)
+    text = recommendation(rows)
+    assert text.startswith("Best here at 16 bits without labels: ITQ")
+    assert "With labels: CCA-ITQ" in text
 
 
 def test_every_hasher_of_the_shared_name_table_runs_in_the_demo():

@@ -149,3 +149,14 @@ def test_binary_quadratic_local_search_reaches_a_one_flip_optimum():
         flipped[i] *= -1
         assert flipped @ Q @ flipped + g @ flipped <= value + 1e-12
     assert value >= np.ones(10) @ Q @ np.ones(10) + g.sum()
+
+
+def test_a_dask_array_fits_on_the_same_sampled_rows_of_X_and_y():
+    da = pytest.importorskip("dask.array")
+    import skhash
+
+    with skhash.config_context(dask_fit="sample", dask_fit_n_samples=200):
+        fitted = SDHHasher(n_bits=8, n_anchors=40, random_state=0).fit(
+            da.from_array(X, chunks=50), da.from_array(Y, chunks=50)
+        )
+    assert fitted.n_features_in_ == 16 and fitted.transform(XQ).shape == (60, 8)

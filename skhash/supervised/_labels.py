@@ -4,6 +4,8 @@ import numpy as np
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import type_of_target
 
+from ..utils._dask import fit_sample, is_dask_array
+
 __all__ = ["SupervisedHasherMixin", "label_matrix", "pairwise_similarity"]
 
 
@@ -59,8 +61,10 @@ class SupervisedHasherMixin:
                 f"indicator matrix) of X. Without labels, use an unsupervised hasher such "
                 f"as ITQHasher."
             )
+        if is_dask_array(X):  # the same sampled rows of X and of y
+            X, y = fit_sample(X, y if is_dask_array(y) else np.asarray(y))
         X = self._validate_X(X, reset=True)
-        y = np.asarray(y) if not hasattr(y, "shape") else y
+        y = np.asarray(y)
         if len(y) != X.shape[0]:
             raise ValueError(
                 f"y has {len(y)} labels but X has {X.shape[0]} rows: give one label (or "

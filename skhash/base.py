@@ -55,6 +55,14 @@ class BaseHasher(
         """
         if reset and is_dask_array(X):
             X, _ = fit_sample(X)
+        shape = getattr(X, "shape", None)
+        if shape is not None and len(shape) > 2:
+            raise ValueError(
+                f"{type(self).__name__} hashes feature vectors, one row per sample; X has "
+                f"shape {tuple(shape)}, as images do. Flatten each sample "
+                f"(X.reshape(len(X), -1), e.g. pixels / 255) or extract features first "
+                f"(skhash.features.EfficientNetLite0Features in a Pipeline)."
+            )
         return validate_data(
             self,
             X,

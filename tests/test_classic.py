@@ -187,3 +187,22 @@ def test_scalable_graph_hashing_scales_the_data_to_unit_norm():
 def test_impossible_settings_are_clear_errors(hasher, X_bad, message):
     with pytest.raises(ValueError, match=message):
         hasher.fit(X_bad)
+
+
+def test_every_hasher_takes_random_state_as_scikit_learn_estimators_do():
+    from skhash.utils.discovery import all_estimators
+
+    for name, cls in all_estimators("hasher"):
+        assert "random_state" in cls().get_params(), name
+    codes = skhash.SpectralHasher(n_bits=8, random_state=3).fit_transform(X)
+    np.testing.assert_array_equal(codes, skhash.SpectralHasher(n_bits=8).fit_transform(X))
+
+
+@pytest.mark.parametrize("name", ["ITQHasher", "SphericalHasher", "SDHHasher"])
+def test_images_given_to_a_hasher_get_a_message_about_flattening(name):
+    images = DIGITS[:20].reshape(20, 8, 8)
+    with pytest.raises(ValueError, match=r"shape \(20, 8, 8\), as images do\. Flatten"):
+        getattr(skhash, name)(n_bits=4).fit(images, LABELS[:20])
+    fitted = getattr(skhash, name)(n_bits=4).fit(DIGITS[:50], LABELS[:50])
+    with pytest.raises(ValueError, match="Flatten each sample"):
+        fitted.transform(images)

@@ -28,6 +28,9 @@ class SpectralHasher(BaseHasher):
     n_jobs : int, default=None
         BLAS threads in ``fit`` and ``transform`` (set with threadpoolctl, the caller's
         setting restored after). ``None`` means 1, ``-1`` all cores.
+    random_state : int, RandomState instance or None, default=None
+        Ignored: spectral hashing is deterministic. Accepted so that
+        ``Hasher(n_bits=b, random_state=seed)`` works for every hasher, as in scikit-learn.
 
     Attributes
     ----------
@@ -66,11 +69,13 @@ class SpectralHasher(BaseHasher):
     _parameter_constraints: dict = {
         **BaseHasher._parameter_constraints,
         "n_jobs": N_JOBS_CONSTRAINT,
+        "random_state": ["random_state"],
     }
 
-    def __init__(self, n_bits=32, *, n_jobs=None):
+    def __init__(self, n_bits=32, *, n_jobs=None, random_state=None):
         self.n_bits = n_bits
         self.n_jobs = n_jobs
+        self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
     @with_threads

@@ -110,3 +110,13 @@ def test_blocked_distances_keep_memory_bounded():
     assert peak < 300 * 2**20
     expected = (np.bitwise_count(queries[:2, None, 0] ^ db[None, :, 0])).astype(int)
     np.testing.assert_array_equal(first[:2], expected)
+
+
+def test_packed_bytes_given_as_codes_get_a_hint_about_bitorder():
+    from skhash import HammingRetriever
+
+    codes = np.random.default_rng(0).integers(0, 2, (10, 16)).astype(np.uint8)
+    with pytest.raises(ValueError, match=r"look like packed bytes .* bitorder="):
+        HammingRetriever().fit(np.packbits(codes, axis=1))
+    with pytest.raises(ValueError, match=r"Codes in \{-1, \+1\} convert"):
+        HammingRetriever().fit(codes.astype(np.int8) * 2 - 1)

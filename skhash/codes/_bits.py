@@ -85,10 +85,15 @@ def check_codes(codes, *, n_bits=None, name="codes"):
             f"e.g. (values > 0).astype(np.uint8)."
         )
     if codes.dtype != np.bool_ and codes.size and (codes.min() < 0 or codes.max() > 1):
-        raise ValueError(
-            f"{name} must hold only 0 and 1, found values in [{codes.min()}, {codes.max()}]. "
-            f"Codes in {{-1, +1}} convert with (codes > 0).astype(np.uint8)."
-        )
+        low, high = codes.min(), codes.max()
+        hint = "Codes in {-1, +1} convert with (codes > 0).astype(np.uint8)."
+        if codes.dtype == np.uint8 and high > 1:
+            hint = (
+                "uint8 values above 1 look like packed bytes (8 bits each): unpack them with "
+                "skhash.unpack_codes(codes, n_bits, bitorder=...), or give the retriever "
+                "HammingRetriever(bitorder='little' or 'big') or a skhash.PackedCodes."
+            )
+        raise ValueError(f"{name} must hold only 0 and 1, found values in [{low}, {high}]. {hint}")
     if codes.shape[1] == 0:
         raise ValueError(
             f"{name} has 0 bits per row (shape {codes.shape}): codes need at least one bit."

@@ -316,3 +316,13 @@ def test_save_codes_names_the_file_it_writes(tmp_path, codes):
     assert np.array_equal(load_codes(tmp_path / "bare.npy").unpack(), codes[0])
     with pytest.raises(ValueError, match="not a .npz archive"):
         save_codes(tmp_path / "codes.npz", codes[0])
+
+
+@pytest.mark.parametrize("name", ["IDRAEHasher", "GreedyHashHasher", "BiHalfHasher"])
+def test_deep_hashers_warn_on_unscaled_pixels(name):
+    X = load_digits().data[:200] * 16  # 0-256, like raw 0-255 pixels
+    with pytest.warns(UserWarning, match=r"X holds values up to 256, as raw pixels .* / 255"):
+        small(DEEP[name]).fit(X)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*as raw pixels")
+        small(DEEP[name]).fit(X / 256)

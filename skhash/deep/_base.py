@@ -32,6 +32,9 @@ _INFERENCE_BATCH = 4096
 
 #: Optimiser steps that ``max_epochs="auto"`` aims for (see ``BaseDeepHasher._n_epochs``).
 AUTO_STEPS = 400
+# Inputs this large in magnitude look unscaled (raw 0-255 pixels): the networks are
+# initialised and tuned for inputs of unit scale.
+_UNSCALED_INPUT = 100.0
 
 # Divergence: an epoch's mean loss this many times the first minibatch's (in magnitude).
 _EXPLODING_LOSS_FACTOR = 1e6
@@ -224,6 +227,7 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
         """Train on validated ``X`` (and, for a supervised hasher, its label matrix ``Y``:
         each minibatch's ``_loss`` then also gets ``y_batch`` and the rows' ``index``)."""
         self._hidden_layer_sizes()
+        self._warn_if_unscaled(X)
         self.device_ = resolve_device(self.device)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         X_cpu = torch.tensor(X, dtype=torch.float32)
@@ -249,6 +253,19 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
         with self._threads():
             self._warn_if_collapsed(X)
         return self
+
+    def _warn_if_unscaled(self, X):
+        """Warn, naming the fix, when ``X`` holds values in the hundreds (raw pixels)."""
+        peak = max(float(X.max()), -float(X.min())) if X.size else 0.0
+        if peak > _UNSCALED_INPUT:
+            warnings.warn(
+                f"{type(self).__name__}: X holds values up to {peak:.4g}, as raw pixels "
+                f"(0-255) do. The networks train at unit scale and give poor codes on "
+                f"unscaled input: scale X first (pixels / 255, or StandardScaler in a "
+                f"Pipeline).",
+                UserWarning,
+                stacklevel=4,
+            )
 
     def _n_epochs(self, n_samples):
         """Epochs to run: ``max_epochs``, or for ``"auto"`` the fewest whole epochs that make

@@ -167,3 +167,13 @@ def test_one_feature_works_where_the_method_allows():
     assert SpectralHasher(n_bits=4).fit_transform(X).shape == (40, 4)
     with pytest.raises(ValueError, match="n_features=1"):
         ITQHasher(n_bits=4).fit(X)
+
+
+def test_spectral_hashing_is_silent_on_digits_with_constant_pixels():
+    import warnings
+
+    X = load_digits().data / 16  # some pixels are always 0: zero-spread principal axes
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        codes = SpectralHasher(n_bits=64).fit(X).transform(X)
+    assert codes.shape == (len(X), 64)

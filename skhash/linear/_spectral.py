@@ -129,7 +129,9 @@ class SpectralHasher(BaseHasher):
 
     def _decision_function(self, X):
         projected = X @ self.components_.T - self.min_
-        omegas = (self.modes_ * (np.pi / (self.max_ - self.min_))).astype(projected.dtype)
-        # Each row of omegas has one non-zero entry: the product over axes reduces to one sine.
+        # Each bit has one axis with a non-zero mode: the product over axes is one sine. Only
+        # those axes are divided by: a constant axis (zero spread) carries no bit.
         axis = np.argmax(self.modes_, axis=1)
-        return np.sin(np.pi / 2 + projected[:, axis] * omegas[np.arange(self.n_bits), axis])
+        modes = self.modes_[np.arange(self.n_bits), axis]
+        omegas = (modes * (np.pi / (self.max_ - self.min_)[axis])).astype(projected.dtype)
+        return np.sin(np.pi / 2 + projected[:, axis] * omegas)

@@ -63,13 +63,23 @@ class BaseHasher(
                 f"(X.reshape(len(X), -1), e.g. pixels / 255) or extract features first "
                 f"(skhash.features.EfficientNetLite0Features in a Pipeline)."
             )
-        return validate_data(
-            self,
-            X,
-            dtype=[np.float64, np.float32],
-            reset=reset,
-            ensure_min_samples=2 if reset else 1,
-        )
+        try:
+            return validate_data(
+                self,
+                X,
+                dtype=[np.float64, np.float32],
+                reset=reset,
+                ensure_min_samples=2 if reset else 1,
+            )
+        except ValueError as error:
+            for found, what in (("contains NaN", "NaN"), ("contains infinity", "infinity")):
+                if found in str(error):
+                    raise ValueError(
+                        f"X contains {what}: {type(self).__name__} hashes complete rows of "
+                        f"finite features. Impute missing values (sklearn.impute.SimpleImputer "
+                        f"in a Pipeline) or drop those rows, and replace infinite values."
+                    ) from error
+            raise
 
     def decision_function(self, X):
         """Real-valued projections of ``X``; the code of a sample is ``value > 0``.

@@ -206,3 +206,14 @@ def test_images_given_to_a_hasher_get_a_message_about_flattening(name):
     fitted = getattr(skhash, name)(n_bits=4).fit(DIGITS[:50], LABELS[:50])
     with pytest.raises(ValueError, match="Flatten each sample"):
         fitted.transform(images)
+
+
+@pytest.mark.parametrize("bad, what", [(np.nan, "NaN"), (np.inf, "infinity")])
+def test_missing_or_infinite_values_get_a_message_naming_the_fix(bad, what):
+    data = X.copy()
+    data[3, 5] = bad
+    with pytest.raises(ValueError, match=f"X contains {what}: ITQHasher hashes .*SimpleImputer"):
+        skhash.ITQHasher(n_bits=4).fit(data)
+    fitted = skhash.ITQHasher(n_bits=4).fit(X)
+    with pytest.raises(ValueError, match=f"X contains {what}"):
+        fitted.transform(data)

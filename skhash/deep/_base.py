@@ -137,6 +137,8 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
 
     #: Optimiser steps of ``max_epochs="auto"``.
     _auto_steps = AUTO_STEPS
+    #: Attributes that live only while ``fit`` trains; removed after it, even on an error.
+    _training_state = ("_generator", "optimizers_", "_step")
 
     # ------------------------------------------------------------------ extension points
     def _build_modules(self, n_features):
@@ -226,14 +228,14 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
     def _fit(self, X, Y=None):
         """Train on validated ``X`` (and, for a supervised hasher, its label matrix ``Y``:
         each minibatch's ``_loss`` then also gets ``y_batch`` and the rows' ``index``)."""
-        self._hidden_layer_sizes()
-        self._warn_if_unscaled(X)
-        self.device_ = resolve_device(self.device)
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        X_cpu = torch.tensor(X, dtype=torch.float32)
-        Y_cpu = None if Y is None else torch.tensor(Y, dtype=torch.float32)
-        fork_devices = [self.device_] if self.device_.type == "cuda" else []
-        try:
+        try:  # from the start: state a subclass sets before calling _fit is removed too
+            self._hidden_layer_sizes()
+            self._warn_if_unscaled(X)
+            self.device_ = resolve_device(self.device)
+            seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+            X_cpu = torch.tensor(X, dtype=torch.float32)
+            Y_cpu = None if Y is None else torch.tensor(Y, dtype=torch.float32)
+            fork_devices = [self.device_] if self.device_.type == "cuda" else []
             with (
                 self._threads(),
                 torch.random.fork_rng(devices=fork_devices, device_type=self.device_.type),
@@ -248,7 +250,7 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
                 self._step = self._select_training_step()
                 self._train(X_cpu, shuffle_generator, Y_cpu)
         finally:
-            for name in ("_generator", "optimizers_", "_step"):
+            for name in self._training_state:
                 self.__dict__.pop(name, None)
         with self._threads():
             self._warn_if_collapsed(X)

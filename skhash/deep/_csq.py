@@ -116,6 +116,7 @@ class CSQHasher(SupervisedDeepHasher):
         **BaseDeepHasher._parameter_constraints,
         "quantization_weight": [Interval(Real, 0, None, closed="left")],
     }
+    _training_state = (*BaseDeepHasher._training_state, "_targets", "_fallback")
 
     def __init__(
         self,
@@ -154,11 +155,7 @@ class CSQHasher(SupervisedDeepHasher):
         rng = check_random_state(self.random_state)
         self.centres_ = hash_centres(Y.shape[1], self.n_bits, rng)
         self._fallback = rng.randint(2, size=self.n_bits).astype(np.float64)
-        try:
-            return super()._fit(X, Y)
-        finally:
-            for name in ("_targets", "_fallback"):
-                self.__dict__.pop(name, None)
+        return super()._fit(X, Y)
 
     def _supervised_loss(self, u, y_batch, index):
         if not hasattr(self, "_targets"):

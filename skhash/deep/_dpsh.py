@@ -83,6 +83,7 @@ class DPSHHasher(SupervisedDeepHasher):
     # passes: on CIFAR-10 features (5,000 labelled rows, 64 bits) 400 steps gave 0.326
     # mAP@all, 2,000 gave 0.469 and 4,000 0.477; MNIST pixels confirmed (0.599 -> 0.638).
     _auto_steps = 2000
+    _training_state = (*BaseDeepHasher._training_state, "_bank_codes", "_bank_labels")
 
     def __init__(
         self,
@@ -127,10 +128,3 @@ class DPSHHasher(SupervisedDeepHasher):
         self._bank_codes[index] = u.detach()
         self._bank_labels[index] = y_batch
         return dpsh_loss(u, y_batch, self._bank_codes, self._bank_labels, self.alpha)
-
-    def _fit(self, X, Y=None):
-        try:
-            return super()._fit(X, Y)
-        finally:
-            for name in ("_bank_codes", "_bank_labels"):
-                self.__dict__.pop(name, None)

@@ -5,12 +5,10 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import _fit_context
-from sklearn.cluster import KMeans
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
 from ..base import BaseHasher, with_threads
-from ..linear._blocks import nearest_centres
+from ..linear._blocks import nearest_centres, random_start_kmeans
 from ..utils import N_JOBS_CONSTRAINT
 
 __all__ = ["AGHHasher", "anchor_graph_embedding", "anchor_weights"]
@@ -208,13 +206,8 @@ class AGHHasher(BaseHasher):
                 f"n_nearest_anchors={self.n_nearest_anchors} exceeds "
                 f"n_anchors={self.n_anchors}: use at most n_anchors."
             )
-        kmeans = KMeans(
-            n_clusters=min(self.n_anchors, X.shape[0]),
-            init="random",
-            n_init=1,
-            max_iter=self.kmeans_iter,
-            random_state=check_random_state(self.random_state),
-        ).fit(X)
+        n_anchors = min(self.n_anchors, X.shape[0])
+        kmeans = random_start_kmeans(X, n_anchors, self.kmeans_iter, self.random_state)
         return self._fit_anchors(X, kmeans.cluster_centers_.astype(X.dtype))
 
     def _fit_anchors(self, X, anchors):

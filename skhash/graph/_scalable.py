@@ -9,7 +9,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
 from ..base import BaseHasher, with_threads
-from ..linear._blocks import gaussian_kernel, row_blocks, squared_distances
+from ..linear._blocks import centred_gaussian_kernel, gaussian_kernel, row_blocks
 from ..utils import N_JOBS_CONSTRAINT
 
 __all__ = ["ScalableGraphHasher", "sequential_graph_projections"]
@@ -188,11 +188,7 @@ class ScalableGraphHasher(BaseHasher):
 
     def _fit_bases(self, scaled, bases, order):
         self.bases_ = bases
-        sq_distances = squared_distances(scaled, bases).astype(np.float64)
-        self.bandwidth_ = float(sq_distances.mean()) or 1.0
-        K = np.exp(sq_distances / -(2 * self.bandwidth_), out=sq_distances)
-        self.kernel_mean_ = K.mean(axis=0)
-        K -= self.kernel_mean_
+        K, self.bandwidth_, self.kernel_mean_ = centred_gaussian_kernel(scaled, bases)
         KP, KQ = kernel_similarity_products(K, scaled, self.rho)
         self.projection_ = sequential_graph_projections(K, KP, KQ, self.n_bits, order)
         return self

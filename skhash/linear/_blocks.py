@@ -7,10 +7,18 @@ grows with the data.
 """
 
 import numpy as np
-from sklearn.utils import gen_batches
+from sklearn.cluster import KMeans
+from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._chunking import get_chunk_n_rows
 
-__all__ = ["gaussian_kernel", "nearest_centres", "row_blocks", "squared_distances"]
+__all__ = [
+    "centred_gaussian_kernel",
+    "gaussian_kernel",
+    "nearest_centres",
+    "random_start_kmeans",
+    "row_blocks",
+    "squared_distances",
+]
 
 
 def row_blocks(n_rows, bytes_per_row):
@@ -49,6 +57,33 @@ def nearest_centres(X, centres, n_nearest):
         indices[rows] = order
         distances[rows] = np.take_along_axis(block, order, axis=1)
     return distances, indices
+
+
+def centred_gaussian_kernel(X, anchors):
+    """Gaussian kernel features with the released KSH / scalable graph hashing bandwidth.
+
+    ``exp(-||x - a||^2 / (2 w))`` with ``w`` the mean squared distance of the rows to the
+    anchors, centred by the columns' means. Returns ``(K, w, means)``; new rows get
+    ``gaussian_kernel(X, anchors, 2 * w) - means``.
+    """
+    sq_distances = squared_distances(X, anchors).astype(np.float64)
+    width = float(sq_distances.mean()) or 1.0
+    kernel = np.exp(sq_distances / -(2 * width), out=sq_distances)
+    means = kernel.mean(axis=0)
+    kernel -= means
+    return kernel, width, means
+
+
+def random_start_kmeans(X, n_clusters, max_iter, random_state):
+    """A quick k-means as the released baselines run it (``litekmeans``): random rows as
+    the start, one run, ``max_iter`` iterations. Returns the fitted ``KMeans``."""
+    return KMeans(
+        n_clusters=n_clusters,
+        init="random",
+        n_init=1,
+        max_iter=max_iter,
+        random_state=check_random_state(random_state),
+    ).fit(X)
 
 
 def gaussian_kernel(X, anchors, width):

@@ -4,13 +4,11 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import _fit_context
-from sklearn.cluster import KMeans
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
 from ..base import BaseHasher, with_threads
 from ..utils import N_JOBS_CONSTRAINT
-from ._blocks import squared_distances
+from ._blocks import random_start_kmeans, squared_distances
 
 __all__ = ["DSHHasher", "density_sensitive_planes"]
 
@@ -161,13 +159,7 @@ class DSHHasher(BaseHasher):
                 f"its k-means groups; got n_samples={X.shape[0]}. Use fewer bits or a "
                 f"smaller alpha."
             )
-        kmeans = KMeans(
-            n_clusters=n_groups,
-            init="random",
-            n_init=1,
-            max_iter=self.kmeans_iter,
-            random_state=check_random_state(self.random_state),
-        ).fit(X)
+        kmeans = random_start_kmeans(X, n_groups, self.kmeans_iter, self.random_state)
         self.cluster_centers_ = kmeans.cluster_centers_
         sizes = np.bincount(kmeans.labels_, minlength=n_groups).astype(np.float64)
         normals, intercepts = density_sensitive_planes(

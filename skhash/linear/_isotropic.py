@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval
 
 from ..base import BaseHasher, with_threads
 from ..utils import N_JOBS_CONSTRAINT
-from ._pca import check_n_bits_within, power_of_two_scale, random_rotation
+from ._pca import check_n_bits_within, pca_solver, power_of_two_scale, random_rotation
 
 __all__ = ["IsotropicHasher", "isotropic_rotation"]
 
@@ -141,8 +141,8 @@ class IsotropicHasher(BaseHasher):
         self.mean_ = X.mean(axis=0)
         centred = X - self.mean_
         scale = power_of_two_scale(centred)
-        solver = "covariance_eigh" if X.shape[0] >= X.shape[1] else "full"
-        pca = PCA(n_components=self.n_bits, svd_solver=solver).fit(centred / scale)
+        pca = PCA(n_components=self.n_bits, svd_solver=pca_solver(centred))
+        pca.fit(centred / scale)
         self.components_ = pca.components_.astype(X.dtype, copy=False)
         self.explained_variance_ = pca.explained_variance_ * scale**2
         start = random_rotation(self.n_bits, rng)

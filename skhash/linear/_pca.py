@@ -3,10 +3,10 @@
 import numpy as np
 from sklearn.decomposition import PCA
 
-__all__ = ["check_n_bits_within", "principal_axes", "random_rotation"]
+__all__ = ["check_n_bits_within", "pca_solver", "principal_axes", "random_rotation"]
 
 
-def _pca_solver(X):
+def pca_solver(X):
     """Exact PCA solver for ``X``: the covariance eigendecomposition when samples outnumber
     features (much faster than a full SVD and just as exact), a full SVD otherwise."""
     return "covariance_eigh" if X.shape[0] >= X.shape[1] else "full"
@@ -34,7 +34,7 @@ def principal_axes(X, n_components, scale=None):
     """
     scale = power_of_two_scale(X) if scale is None else scale
     X_scaled = X / X.dtype.type(scale) if scale != 1.0 else X
-    solver = _pca_solver(X_scaled)
+    solver = pca_solver(X_scaled)
     return PCA(n_components=n_components, svd_solver=solver).fit(X_scaled).components_
 
 

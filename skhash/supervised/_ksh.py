@@ -9,7 +9,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
 from ..base import BaseHasher, with_threads
-from ..linear._blocks import gaussian_kernel, squared_distances
+from ..linear._blocks import centred_gaussian_kernel, gaussian_kernel
 from ..utils import N_JOBS_CONSTRAINT
 from ._labels import SupervisedHasherMixin, pairwise_similarity
 
@@ -228,11 +228,7 @@ class KSHHasher(SupervisedHasherMixin, BaseHasher):
 
     def _fit_anchors(self, X, Y, anchors, labelled):
         self.anchors_ = anchors
-        sq_distances = squared_distances(X, anchors).astype(np.float64)
-        self.bandwidth_ = float(sq_distances.mean()) or 1.0
-        K = np.exp(sq_distances / -(2 * self.bandwidth_), out=sq_distances)
-        self.kernel_mean_ = K.mean(axis=0)
-        K -= self.kernel_mean_
+        K, self.bandwidth_, self.kernel_mean_ = centred_gaussian_kernel(X, anchors)
         K = K[labelled]
         n = K.shape[0]
         residual = _PairTargets(Y[labelled], self.n_bits)

@@ -28,14 +28,20 @@ def _signs(projections, n_bits):
     return B
 
 
+def _real_roots(coefficients):
+    roots = np.roots(coefficients)
+    return np.real(roots[np.abs(np.imag(roots)) < 1e-9])
+
+
 def _minimise_modulus(weight, linear, orthogonality):
     """The ``s >= 0`` minimising ``weight s^2 - linear s + 2 lambda (s^2 - 1)^2``: the one
     positive root of ``8 lambda s^3 + (2 weight - 8 lambda) s - linear``."""
-    roots = [
-        np.roots([8 * orthogonality, 0.0, 2 * w - 8 * orthogonality, -c])
-        for w, c in zip(weight, linear, strict=True)
-    ]
-    return np.array([max(np.real(r[np.abs(np.imag(r)) < 1e-9]).max(), 0.0) for r in roots])
+    return np.array(
+        [
+            max(_real_roots([8 * orthogonality, 0.0, 2 * w - 8 * orthogonality, -c]).max(), 0.0)
+            for w, c in zip(weight, linear, strict=True)
+        ]
+    )
 
 
 def _update_frequencies(fft_X, B, fft_r, energy, orthogonality):
@@ -47,8 +53,7 @@ def _update_frequencies(fft_X, B, fft_r, energy, orthogonality):
     g = 2 * np.sum(fft_X.imag * fft_B.real - fft_X.real * fft_B.imag, axis=0) / d
     fft_r = fft_r.copy()
     # Frequency 0 is real: m r^2 + h r + lambda (r^2 - 1)^2, its global minimum.
-    roots = np.roots([4 * orthogonality, 0.0, 2 * energy[0] - 4 * orthogonality, h[0]])
-    roots = np.real(roots[np.abs(np.imag(roots)) < 1e-9])
+    roots = _real_roots([4 * orthogonality, 0.0, 2 * energy[0] - 4 * orthogonality, h[0]])
     values = energy[0] * roots**2 + h[0] * roots + orthogonality * (roots**2 - 1) ** 2
     fft_r[0] = roots[np.argmin(values)]
     pairs = np.arange(1, (d + 2) // 2)

@@ -49,11 +49,13 @@ def sphere_forces(centres, overlaps, n_samples):
     return (weights.sum(axis=1)[:, None] * centres - weights @ centres) / centres.shape[0]
 
 
-def _pair_statistics(overlaps):
-    """Mean absolute deviation of the pairwise overlaps from ``n/4``'s target, and their
-    standard deviation, over the pairs ``i < j``."""
+def _pair_statistics(overlaps, quarter):
+    """Mean absolute deviation of the pairwise overlaps from their target ``n/4``, and
+    their standard deviation, over the pairs ``i < j`` (0 and 0 for a single sphere)."""
     upper = overlaps[np.triu_indices(overlaps.shape[0], k=1)]
-    return upper, float(upper.std()) if upper.size else 0.0
+    if not upper.size:
+        return 0.0, 0.0
+    return float(np.abs(upper - quarter).mean()), float(upper.std())
 
 
 class SphericalHasher(BaseHasher):
@@ -162,9 +164,7 @@ class SphericalHasher(BaseHasher):
             sq_distances = squared_distances(X, centres.astype(X.dtype))
             radii = balanced_radii(sq_distances)
             overlaps = _overlaps(sq_distances, radii)
-            upper, spread = _pair_statistics(overlaps)
-            deviation = float(np.abs(upper - quarter).mean()) if upper.size else 0.0
-            return radii, overlaps, deviation, spread
+            return radii, overlaps, *_pair_statistics(overlaps, quarter)
 
         radii, overlaps, _, _ = statistics(centres)
         for iteration in range(1, self.max_iter + 1):

@@ -42,12 +42,16 @@ def anchor_graph_embedding(Z, n_components):
 
     Returns ``W`` of shape ``(n_anchors, n_components)`` with ``Y = Z W`` the graph
     Laplacian eigenvectors scaled as the released code scales them
-    (``diag(lambda^-1/2) V diag(sigma^-1/2)``), and the eigenvalues ``sigma`` used:
-    those strictly between 0 and ``1 - 1e-3``, the trivial eigenvector left out.
+    (``diag(lambda^-1/2) V diag(sigma^-1/2)``, with the eigenvalues ``sigma`` strictly
+    between 0 and ``1 - 1e-3``: the trivial eigenvectors left out), and the anchors'
+    weights ``lambda`` (the column sums of ``Z``).
     """
     column_sums = np.asarray(Z.sum(axis=0)).ravel()
     if np.any(column_sums <= 0):
-        raise ValueError("Every anchor needs at least one nearby sample.")
+        raise ValueError(
+            "An anchor is nobody's nearest: every anchor needs at least one sample among "
+            "whose n_nearest_anchors it is. Use fewer anchors (n_anchors)."
+        )
     inv_sqrt = column_sums**-0.5
     gram = (Z.T @ Z).toarray() * inv_sqrt[:, None] * inv_sqrt[None, :]
     eigenvalues, eigenvectors = np.linalg.eigh(gram)
@@ -60,7 +64,7 @@ def anchor_graph_embedding(Z, n_components):
             f"{n_components} needed: use more anchors (n_anchors) or fewer bits."
         )
     W = inv_sqrt[:, None] * eigenvectors[:, :n_components] * eigenvalues[:n_components] ** -0.5
-    return W, eigenvalues[:n_components]
+    return W, column_sums
 
 
 def _second_layer_thresholds(Y, Z, column_sums):
@@ -215,11 +219,10 @@ class AGHHasher(BaseHasher):
         self.n_nearest_anchors_ = min(self.n_nearest_anchors, len(anchors))
         Z, self.bandwidth_ = anchor_weights(X, anchors, self.n_nearest_anchors_)
         n_eigen = self.n_bits // self.n_layers
-        W, _ = anchor_graph_embedding(Z, n_eigen)
+        W, column_sums = anchor_graph_embedding(Z, n_eigen)
         self.thresholds_ = None
         if self.n_layers == 2:
             W *= np.sqrt(X.shape[0])
-            column_sums = np.asarray(Z.sum(axis=0)).ravel()
             self.thresholds_ = _second_layer_thresholds(Z @ W, Z, column_sums)
         self.projection_ = W
         return self

@@ -8,7 +8,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import BaseHasher, with_threads
-from ..linear._blocks import gaussian_kernel, squared_distances
+from ..linear._blocks import squared_distances
 from ..utils import N_JOBS_CONSTRAINT
 from ._labels import SupervisedHasherMixin
 
@@ -190,15 +190,16 @@ class SDHHasher(SupervisedHasherMixin, BaseHasher):
         rng = check_random_state(self.random_state)
         rows = rng.permutation(X.shape[0])[: min(self.n_anchors, X.shape[0])]
         self.anchors_ = X[rows]
+        sq_distances = squared_distances(X, self.anchors_).astype(np.float64)
         if self.bandwidth == "auto":
-            nearest = squared_distances(np.delete(X, rows, axis=0), self.anchors_).min(axis=1)
+            nearest = np.delete(sq_distances, rows, axis=0).min(axis=1)
             bandwidth = float(np.sqrt(nearest).mean()) if nearest.size else 0.0
             self.bandwidth_ = bandwidth if bandwidth > 0 else 1.0
         else:
             self.bandwidth_ = float(self.bandwidth)
         B = np.sign(rng.standard_normal((X.shape[0], self.n_bits)))
         self.projection_, _, self.n_iter_ = supervised_discrete_hashing(
-            self._features(X),
+            self._features(sq_distances),
             Y,
             B,
             self.n_iter,
@@ -208,9 +209,11 @@ class SDHHasher(SupervisedHasherMixin, BaseHasher):
         )
         return self
 
-    def _features(self, X):
-        kernel = gaussian_kernel(X, self.anchors_, 2 * self.bandwidth_**2)
-        return np.hstack([kernel, np.ones((X.shape[0], 1))])
+    def _features(self, sq_distances):
+        """The kernel features, and a constant, from squared distances to the anchors."""
+        kernel = np.exp(sq_distances / -(2 * self.bandwidth_**2))
+        return np.hstack([kernel, np.ones((len(kernel), 1))])
 
     def _decision_function(self, X):
-        return (self._features(X) @ self.projection_).astype(X.dtype, copy=False)
+        sq_distances = squared_distances(X, self.anchors_).astype(np.float64)
+        return (self._features(sq_distances) @ self.projection_).astype(X.dtype, copy=False)

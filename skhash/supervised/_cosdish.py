@@ -187,12 +187,13 @@ class COSDISHHasher(SupervisedHasherMixin, BaseHasher):
         """Bit by bit, the sampled rows' codes maximising their fit to ``q S``."""
         q = self.n_bits
         codes = B[sampled].copy()
+        B_rest = B[rest]  # one copy: the other rows' codes do not change in this step
         for k in range(q):
             others = np.arange(q) != k
-            residual_rest = q * S_rest - B[rest][:, others] @ codes[:, others].T
+            residual_rest = q * S_rest - B_rest[:, others] @ codes[:, others].T
             residual_sampled = q * S_sampled - codes[:, others] @ codes[:, others].T
             np.fill_diagonal(residual_sampled, 0)
-            linear = residual_rest.T @ B[rest, k]
+            linear = residual_rest.T @ B_rest[:, k]
             codes[:, k] = maximise_binary_quadratic(residual_sampled, linear, codes[:, k])
         return codes
 

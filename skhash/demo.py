@@ -22,15 +22,12 @@ def available_hashers():
     """Name -> factory ``(n_bits, seed) -> hasher`` of every hasher that can run here.
 
     The deep hashers are included when torch imports; the names are those of the benchmarks
-    (:func:`skhash.utils.discovery.hasher_names`).
+    (:func:`skhash.utils.discovery.hasher_names`). Every hasher takes ``random_state``.
     """
-    hashers = {}
-    for name, cls in hasher_names().items():
-        if "random_state" in cls().get_params():
-            hashers[name] = lambda n_bits, seed, cls=cls: cls(n_bits, random_state=seed)
-        else:
-            hashers[name] = lambda n_bits, seed, cls=cls: cls(n_bits)
-    return hashers
+    return {
+        name: lambda n_bits, seed, cls=cls: cls(n_bits, random_state=seed)
+        for name, cls in hasher_names().items()
+    }
 
 
 def _progress(items, enabled):

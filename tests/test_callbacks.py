@@ -58,8 +58,10 @@ def test_a_callback_that_returns_true_stops_training(X):
 
 
 def test_early_stopping_holds_out_rows_and_restores_the_best_epoch(X):
-    stopper = EarlyStopping(patience=2, validation_fraction=0.25)
-    est = AEHasher(**TINY, max_epochs=200, lr=0.05, callbacks=[stopper]).fit(X)
+    stopper = EarlyStopping(patience=2)
+    est = AEHasher(
+        **TINY, max_epochs=200, lr=0.05, validation_fraction=0.25, callbacks=[stopper]
+    ).fit(X)
     assert est.n_train_samples_ == 150
     losses = [h["validation_loss"] for h in est.history_]
     assert stopper.stopped_epoch_ == len(losses) < 200
@@ -71,7 +73,7 @@ def test_early_stopping_holds_out_rows_and_restores_the_best_epoch(X):
 def test_early_stopping_restores_networks_of_the_best_epoch(X, monkeypatch):
     # Held-out losses that fall then rise: the best epoch is 2, training stops after 4.
     fake = iter([3.0, 1.0, 2.0, 2.5, 9.0])
-    monkeypatch.setattr(AEHasher, "_validation_loss", lambda self, X_valid: next(fake))
+    monkeypatch.setattr(AEHasher, "_validation_loss", lambda self, X_valid, Y_valid: next(fake))
     snapshots = []
 
     class Snapshot(Callback):
@@ -114,10 +116,54 @@ def test_callbacks_must_be_callback_instances(X):
 
 
 def test_early_stopping_validates_its_parameters():
-    with pytest.raises(ValueError, match="validation_fraction must be in"):
+    with pytest.warns(FutureWarning), pytest.raises(ValueError, match="validation_fraction must"):
         EarlyStopping(validation_fraction=1.0)
     with pytest.raises(ValueError, match="patience must be a positive integer"):
         EarlyStopping(patience=0)
+    for bad in (math.nan, -0.1, math.inf):
+        with pytest.raises(ValueError, match="min_delta must be a finite number"):
+            EarlyStopping(min_delta=bad)
+    assert EarlyStopping(patience=np.int64(2)).patience == 2
+
+
+def test_the_hasher_holds_out_validation_rows(X):
+    """validation_fraction belongs to the hasher: EarlyStopping alone holds out 0.1, the
+    hasher's fraction wins, 0 with EarlyStopping is refused, and the deprecated callback
+    fraction still works with a FutureWarning."""
+    est = AEHasher(**TINY, max_epochs=1, validation_fraction=0.2).fit(X)
+    assert est.n_train_samples_ == 160 and "validation_loss" in est.history_[0]
+    assert AEHasher(**TINY, max_epochs=1).fit(X).n_train_samples_ == 200
+    early = AEHasher(**TINY, max_epochs=1, callbacks=[EarlyStopping()]).fit(X)
+    assert early.n_train_samples_ == 180
+    with pytest.raises(ValueError, match="validation_fraction=0: set it above 0"):
+        AEHasher(**TINY, max_epochs=1, validation_fraction=0, callbacks=[EarlyStopping()]).fit(X)
+    with pytest.warns(FutureWarning, match="set validation_fraction on the hasher"):
+        old = EarlyStopping(validation_fraction=0.25)
+    assert AEHasher(**TINY, max_epochs=1, callbacks=[old]).fit(X).n_train_samples_ == 150
+    with pytest.raises(ValueError, match="'validation_fraction' parameter"):
+        AEHasher(**TINY, validation_fraction=1.0).fit(X)
+
+
+def test_wgan_ae_validation_loss_is_its_training_objective(X):
+    from skhash import WGANAEHasher
+    from skhash.deep._base import BaseDeepHasher
+
+    est = WGANAEHasher(**TINY, max_epochs=3, callbacks=[EarlyStopping()]).fit(X)
+    held_out = [h["validation_loss"] for h in est.history_]
+    assert len(held_out) == 3 and all(math.isfinite(v) for v in held_out)
+
+    class StepsOnly(WGANAEHasher):  # a method that trains in steps and has no _loss
+        _loss = BaseDeepHasher._loss
+
+    with pytest.raises(ValueError, match="cannot give a validation loss"):
+        StepsOnly(**TINY, max_epochs=1, callbacks=[EarlyStopping()]).fit(X)
+
+
+def test_checkpoint_validates_every(tmp_path):
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="every must be a positive integer"):
+            Checkpoint(tmp_path / "c.pt", every=bad)
+    assert Checkpoint(tmp_path / "c.pt", every=np.int64(2)).every == 2
 
 
 def test_fitted_hasher_with_callbacks_pickles(X):

@@ -318,6 +318,7 @@ def test_base_class_extension_points(X):
             random_state=None,
             verbose=False,
             callbacks=None,
+            validation_fraction=None,
         ):
             super().__init__(
                 n_bits=n_bits,
@@ -332,10 +333,11 @@ def test_base_class_extension_points(X):
                 random_state=random_state,
                 verbose=verbose,
                 callbacks=callbacks,
+                validation_fraction=validation_fraction,
             )
 
-        def _build_modules(self, n_features):
-            return {"encoder": torch.nn.Linear(n_features, self.n_bits)}
+        def _build_modules(self, X):
+            return {"encoder": torch.nn.Linear(X.shape[1], self.n_bits)}
 
         def _loss(self, X_batch):
             h = torch.tanh(self.module_["encoder"](X_batch))
@@ -440,3 +442,38 @@ def test_docstring_documents_each_parameter_once_with_its_default(cls):
         assert written == default, (cls, param.name, param.type)
     attributes = [a.name for a in doc["Attributes"]]
     assert len(attributes) == len(set(attributes)) and "device_" in attributes
+
+
+def test_same_seed_fits_in_threads_agree_and_leave_the_callers_rng(X):
+    """Initialisation is seeded under a lock and training draws from the fit's own
+    generators: concurrent same-seed fits give the codes of a lone fit."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    alone = IDRAEHasher(**TINY, random_state=3).fit(X).transform(X)
+    before = torch.get_rng_state().clone()
+    with ThreadPoolExecutor(4) as pool:
+        fits = list(pool.map(lambda _: IDRAEHasher(**TINY, random_state=3).fit(X), range(4)))
+    assert torch.equal(torch.get_rng_state(), before)
+    for est in fits:
+        np.testing.assert_array_equal(est.transform(X), alone)
+
+
+@pytest.mark.parametrize("name", ["BiHalfHasher", "GreedyHashHasher", "AEHasher"])
+def test_a_last_minibatch_of_one_row_joins_the_one_before(name, X):
+    """n_samples % batch_size == 1 trains: the pair and batch-statistic losses are
+    undefined on a single row, so that row joins the previous minibatch."""
+    from skhash.deep._base import minibatch_bounds
+
+    assert minibatch_bounds(65, 32) == [(0, 32), (32, 65)]
+    assert minibatch_bounds(64, 32) == [(0, 32), (32, 64)]
+    assert minibatch_bounds(1, 32) == [(0, 1)]
+    cls = dict(all_estimators(type_filter="hasher"))[name]
+    est = cls(n_bits=6, batch_size=33, max_epochs=2, device="cpu", random_state=0)
+    est.fit(X[:67])
+    assert len(est.history_) == 2 and all(np.isfinite(h["loss"]) for h in est.history_)
+
+
+def test_the_fitted_model_holds_no_training_scratch(X):
+    est = IDRAEHasher(**TINY, random_state=0).fit(X)
+    private = {k for k in vars(est) if k.startswith("_") and not k.startswith("__")}
+    assert private <= {"_sklearn_version"}, private

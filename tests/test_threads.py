@@ -34,7 +34,7 @@ def test_threads_inside_fit_and_transform_are_n_jobs_and_restored(name, n_jobs, 
 
         return wrapped
 
-    hook = "_on_fit_start" if deep else "_validate_X"
+    hook = "_build_modules" if deep else "_validate_X"
     monkeypatch.setattr(cls, hook, record(getattr(cls, hook)))
     monkeypatch.setattr(cls, "_decision_function", record(cls._decision_function))
     X = np.random.default_rng(0).normal(size=(64, 6))

@@ -55,6 +55,7 @@ class AEHasher(_AutoencoderHasher):
         random_state=None,
         verbose=False,
         callbacks=None,
+        validation_fraction=None,
     ):
         super().__init__(
             n_bits=n_bits,
@@ -69,6 +70,7 @@ class AEHasher(_AutoencoderHasher):
             random_state=random_state,
             verbose=verbose,
             callbacks=callbacks,
+            validation_fraction=validation_fraction,
         )
         self.scaling = scaling
         self.init = init

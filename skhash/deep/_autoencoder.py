@@ -90,25 +90,6 @@ class _AutoencoderHasher(BaseDeepHasher):
     # most outputs near 0 or 1 without saturating the gradient.
     _init_logit_scale = 3.0
 
-    def _on_fit_start(self, X):
-        if self.scaling == "feature":
-            mean = X.mean(dim=0)
-            scale = X.std(dim=0, correction=0)
-            # Constant features: centred to 0, left unscaled.
-            scale = torch.where(scale > 1e-6 * scale.max().clamp_min(1e-30), scale, 1.0)
-        elif self.scaling == "global":
-            mean = X.mean(dim=0)
-            total = float(X.var(dim=0, correction=0).mean().sqrt())
-            scale = torch.full((X.shape[1],), total if total > 0 else 1.0)
-        else:
-            mean = torch.zeros(X.shape[1])
-            scale = torch.ones(X.shape[1])
-        self._input_map = Standardize(mean, scale)
-        X = self._input_map(X)
-        self._encoder_start = self._itq_projection(X) if self.init == "itq" else None
-        variance = float(X.var(dim=0, correction=0).mean()) if X.shape[0] > 1 else 0.0
-        self.reconstruction_scale_ = variance if variance > 0 else 1.0
-
     def _itq_projection(self, X):
         """Weight and bias mapping (standardised) ``X`` to ITQ's projections as logits.
 
@@ -130,16 +111,36 @@ class _AutoencoderHasher(BaseDeepHasher):
             torch.tensor(-itq.mean_ @ weight, dtype=torch.float32),
         )
 
-    def _build_modules(self, n_features):
+    def _build_modules(self, X):
+        input_map = self._input_standardizer(X)
+        X = input_map(X)
+        variance = float(X.var(dim=0, correction=0).mean()) if X.shape[0] > 1 else 0.0
+        self.reconstruction_scale_ = variance if variance > 0 else 1.0
         hidden = self._hidden_layer_sizes()
-        start = self.__dict__.pop("_encoder_start", None)
-        if start is None:
-            encoder = MLP(n_features, hidden, self.n_bits, self.activation)
-        else:
+        if self.init == "itq":
             # With no MLP to learn a correction, the linear path itself is trained.
+            start = self._itq_projection(X)
             encoder = ResidualMLP(*start, hidden, self.activation, train_linear=not hidden)
-        decoder = MLP(self.n_bits, hidden[::-1], n_features, self.activation)
-        return {"input": self._input_map, "encoder": encoder, "decoder": decoder}
+        else:
+            encoder = MLP(X.shape[1], hidden, self.n_bits, self.activation)
+        decoder = MLP(self.n_bits, hidden[::-1], X.shape[1], self.activation)
+        return {"input": input_map, "encoder": encoder, "decoder": decoder}
+
+    def _input_standardizer(self, X):
+        """The ``scaling`` of the input, learned on ``X``, as a module."""
+        if self.scaling == "feature":
+            mean = X.mean(dim=0)
+            scale = X.std(dim=0, correction=0)
+            # Constant features: centred to 0, left unscaled.
+            scale = torch.where(scale > 1e-6 * scale.max().clamp_min(1e-30), scale, 1.0)
+        elif self.scaling == "global":
+            mean = X.mean(dim=0)
+            total = float(X.var(dim=0, correction=0).mean().sqrt())
+            scale = torch.full((X.shape[1],), total if total > 0 else 1.0)
+        else:
+            mean = torch.zeros(X.shape[1])
+            scale = torch.ones(X.shape[1])
+        return Standardize(mean, scale)
 
     def _encode(self, X_batch):
         return self.module_["encoder"](self.module_["input"](X_batch))

@@ -1,6 +1,8 @@
 """The training loop shared by every deep (torch) hasher."""
 
+import dataclasses
 import math
+import threading
 import time
 import warnings
 from numbers import Integral, Real
@@ -16,7 +18,7 @@ from ..base import BaseHasher
 from ..utils import N_JOBS_CONSTRAINT
 from ..utils._torch import CPUPortableModuleMixin, resolve_device
 from ._callbacks import Callback, ProgressBar
-from ._modules import ACTIVATIONS
+from ._modules import ACTIVATIONS, MLP
 
 __all__ = ["BaseDeepHasher"]
 
@@ -50,11 +52,13 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
     the per-epoch ``history_``, progress bars, interruption, divergence checks, batched
     inference and pickling. A method implements:
 
-    ``_build_modules(n_features) -> dict[str, torch.nn.Module]``
-        Required. Must contain ``"encoder"``, mapping a float32 batch ``(N, n_features)``
-        to ``(N, n_bits)`` real values whose sign is the code (logits for the sigmoid
-        hashers). The dict becomes the fitted ``module_`` (an ``nn.ModuleDict``) and is
-        moved to ``device_``.
+    ``_build_modules(X) -> dict[str, torch.nn.Module]``
+        Called with the validated float32 CPU training tensor, so that a method can learn
+        data statistics first (e.g. ``reconstruction_scale_``). Must contain
+        ``"encoder"``, mapping a float32 batch ``(N, n_features)`` to ``(N, n_bits)`` real
+        values whose sign is the code (logits for the sigmoid hashers). The dict becomes
+        the fitted ``module_`` (an ``nn.ModuleDict``) and is moved to ``device_``.
+        Default: an :class:`MLP` encoder of ``hidden_layer_sizes``.
     ``_loss(X_batch) -> dict[str, Tensor]``
         Required unless ``_training_step`` is overridden. Scalar tensors: ``"loss"`` is the
         total that one optimiser step minimises, every other entry is a named term
@@ -69,23 +73,22 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
         ``_loss(X_batch)["loss"]``, step. Override for alternating schedules or critic
         steps; return the named terms to log (``"loss"`` included). ``step`` counts the
         minibatches since the start of ``fit``.
-    ``_on_fit_start(X)``
-        Optional hook, called with the validated float32 CPU tensor before the modules
-        are built (e.g. to learn data statistics such as ``reconstruction_scale_``).
     ``_select_training_step() -> callable``
         Optional. The step function ``(X_batch, step) -> terms`` for this fit, chosen once
         from the public string parameters (e.g. a schedule), so that no step tests them
         again. Default: ``_training_step``.
 
-    Randomness inside a method (prior samples, noise) must come from
-    ``self._generator`` (a ``torch.Generator`` on ``device_``, seeded from
-    ``random_state``) or from the global torch RNG, which ``fit`` forks and seeds: module
-    initialisation is therefore reproducible and the caller's RNG state is untouched.
+    Randomness during training (prior samples, noise) must come from ``self._generator``
+    (a ``torch.Generator`` on ``device_``, seeded from ``random_state``). Only
+    ``_build_modules`` may draw from the global torch RNG (module initialisation): ``fit``
+    forks and seeds it there, one fit at a time, so that same-seed fits agree, also in
+    threads, and the caller's RNG state is untouched.
 
     Parameters shared by every deep hasher (each subclass lists them in its signature and
     passes them to ``BaseDeepHasher.__init__``): ``n_bits``, ``hidden_layer_sizes``,
     ``activation``, ``batch_size``, ``max_epochs``, ``lr``, ``optimizer``, ``n_jobs``,
-    ``device``, ``random_state``, ``verbose``. ``n_jobs`` threads (torch and BLAS) are used
+    ``device``, ``random_state``, ``verbose``, ``callbacks``, ``validation_fraction``.
+    ``n_jobs`` threads (torch and BLAS) are used
     inside ``fit`` and ``decision_function`` and the caller's settings restored after.
     """
 
@@ -104,6 +107,7 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "callbacks": [list, tuple, None],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left"), None],
     }
 
     def __init__(
@@ -121,6 +125,7 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
         random_state,
         verbose,
         callbacks,
+        validation_fraction,
     ):
         self.n_bits = n_bits
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -134,6 +139,7 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.validation_fraction = validation_fraction
 
     #: Optimiser steps of ``max_epochs="auto"``.
     _auto_steps = AUTO_STEPS
@@ -141,14 +147,13 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
     _training_state = ("_generator", "optimizers_", "_step")
 
     # ------------------------------------------------------------------ extension points
-    def _build_modules(self, n_features):
-        raise NotImplementedError
+    def _build_modules(self, X):
+        """The modules of a fit on ``X`` (float32 CPU tensor); default: an MLP encoder."""
+        hidden = self._hidden_layer_sizes()
+        return {"encoder": MLP(X.shape[1], hidden, self.n_bits, self.activation)}
 
     def _loss(self, X_batch):
         raise NotImplementedError
-
-    def _on_fit_start(self, X):
-        """Hook called with the float32 CPU training tensor before the modules are built."""
 
     def _make_optimizer(self, params, lr=None):
         """Optimiser of kind ``self.optimizer`` over ``params``; ``lr`` defaults to ``self.lr``."""
@@ -235,26 +240,34 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
             seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
             X_cpu = torch.tensor(X, dtype=torch.float32)
             Y_cpu = None if Y is None else torch.tensor(Y, dtype=torch.float32)
-            fork_devices = [self.device_] if self.device_.type == "cuda" else []
-            with (
-                self._threads(),
-                torch.random.fork_rng(devices=fork_devices, device_type=self.device_.type),
-            ):
-                torch.manual_seed(seed)
-                self._generator = torch.Generator(device=self.device_).manual_seed(seed)
+            with self._threads():
+                self._build(X_cpu, seed)
                 shuffle_generator = torch.Generator().manual_seed(seed + 1)
-                self._on_fit_start(X_cpu)
-                modules = self._build_modules(X.shape[1])
-                self.module_ = torch.nn.ModuleDict(modules).to(self.device_)
-                self.optimizers_ = self._build_optimizers()
-                self._step = self._select_training_step()
-                self._train(X_cpu, shuffle_generator, Y_cpu)
+                self._fit_loop(X_cpu, Y_cpu, shuffle_generator)
         finally:
             for name in self._training_state:
                 self.__dict__.pop(name, None)
         with self._threads():
             self._warn_if_collapsed(X)
         return self
+
+    def _build(self, X_cpu, seed):
+        """Build ``module_``, ``optimizers_`` and the step function, seeded by ``seed``.
+
+        Initialisation draws from the global torch RNG: it is forked (the caller's state is
+        restored) and held by one fit at a time, so that same-seed fits in threads agree.
+        Everything random after this draws from the fit's own generators.
+        """
+        fork_devices = [self.device_] if self.device_.type == "cuda" else []
+        with (
+            _GLOBAL_RNG_LOCK,
+            torch.random.fork_rng(devices=fork_devices, device_type=self.device_.type),
+        ):
+            torch.manual_seed(seed)
+            self._generator = torch.Generator(device=self.device_).manual_seed(seed)
+            self.module_ = torch.nn.ModuleDict(self._build_modules(X_cpu)).to(self.device_)
+        self.optimizers_ = self._build_optimizers()
+        self._step = self._select_training_step()
 
     def _warn_if_unscaled(self, X):
         """Warn, naming the fix, when ``X`` holds values in the hundreds (raw pixels)."""
@@ -274,7 +287,7 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
         :data:`AUTO_STEPS` optimiser steps (at least one epoch)."""
         if self.max_epochs != "auto":
             return self.max_epochs
-        steps_per_epoch = math.ceil(n_samples / self.batch_size)
+        steps_per_epoch = len(minibatch_bounds(n_samples, self.batch_size))
         return max(1, math.ceil(self._auto_steps / steps_per_epoch))
 
     def _callback_list(self):
@@ -290,8 +303,43 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
             callbacks.append(ProgressBar())
         return callbacks
 
+    def _notify(self, callbacks, hook, *args):
+        """Call ``hook`` of every callback (each sees it, whatever the others return)."""
+        return [getattr(callback, hook)(self, *args) for callback in callbacks]
+
+    def _validation_fraction(self, callbacks):
+        """Fraction of the rows held out: ``validation_fraction``, or where it is None, 0.1
+        when a callback monitors the held-out loss (``EarlyStopping``), else 0."""
+        if self.validation_fraction is not None:
+            return self.validation_fraction
+        given = [c.validation_fraction for c in callbacks if c.validation_fraction is not None]
+        if given:  # the deprecated EarlyStopping(validation_fraction=...)
+            return max(given)
+        return 0.1 if any(c.monitors_validation for c in callbacks) else 0.0
+
+    def _split_validation(self, X, Y, fraction, generator):
+        """``(X_train, Y_train, held_out)``; ``held_out`` is None or ``(X, Y)`` on the device."""
+        if fraction == 0:
+            return X, Y, None
+        n_valid = max(1, int(round(fraction * X.shape[0])))
+        if X.shape[0] - n_valid < 1:
+            raise ValueError(
+                f"validation_fraction={fraction} leaves no training row of the "
+                f"{X.shape[0]}: lower it or give more rows."
+            )
+        order = torch.randperm(X.shape[0], generator=generator)
+        valid, train = order[:n_valid], order[n_valid:]
+        held_out = (X[valid].to(self.device_), None if Y is None else Y[valid].to(self.device_))
+        return X[train], None if Y is None else Y[train], held_out
+
     def _validation_loss(self, X_valid, Y_valid=None):
         """Mean training objective over held-out rows, without gradients."""
+        if type(self)._loss is BaseDeepHasher._loss:
+            raise ValueError(
+                f"{type(self).__name__} has no single training objective to measure on "
+                f"held-out rows (it trains in alternating steps), so it cannot give a "
+                f"validation loss: use validation_fraction=0 and no EarlyStopping."
+            )
         self.module_.eval()
         total, n_batches = 0.0, 0
         with torch.no_grad():
@@ -303,78 +351,31 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
         self.module_.train()
         return total / n_batches
 
-    def _train(self, X_cpu, shuffle_generator, Y_cpu=None):
+    def _fit_loop(self, X, Y, shuffle_generator):
+        """Run the epochs, with the callbacks around them; record ``history_``."""
         callbacks = self._callback_list()
-        fraction = max((c.validation_fraction for c in callbacks), default=0.0)
-        X_valid = Y_valid = None
-        if fraction > 0:
-            held_out = torch.randperm(X_cpu.shape[0], generator=shuffle_generator)
-            n_valid = max(1, int(round(fraction * X_cpu.shape[0])))
-            if X_cpu.shape[0] - n_valid < 1:
-                raise ValueError(
-                    f"validation_fraction={fraction} leaves no training row of the "
-                    f"{X_cpu.shape[0]}: lower it or give more rows."
-                )
-            X_valid = X_cpu[held_out[:n_valid]].to(self.device_)
-            X_cpu = X_cpu[held_out[n_valid:]]
-            if Y_cpu is not None:
-                Y_valid = Y_cpu[held_out[:n_valid]].to(self.device_)
-                Y_cpu = Y_cpu[held_out[n_valid:]]
-        n_samples = X_cpu.shape[0]
-        # Move the whole set once when it fits comfortably, else one minibatch at a time.
-        on_device = self.device_.type == "cpu" or X_cpu.nbytes <= 2**30
-        X_all = X_cpu.to(self.device_) if on_device else X_cpu
-        Y_all = None if Y_cpu is None else Y_cpu.to(self.device_)  # labels are small
-        self.history_ = []
-        self.loss_curve_ = []
-        self.n_iter_ = 0
-        self.n_train_samples_ = n_samples
-        self.n_epochs_ = self._n_epochs(n_samples)
-        step = 0
+        fraction = self._validation_fraction(callbacks)
+        X, Y, held_out = self._split_validation(X, Y, fraction, shuffle_generator)
+        minibatches = _Minibatches(X, Y, self.batch_size, self.device_, shuffle_generator)
+        self.history_, self.loss_curve_, self.n_iter_ = [], [], 0
+        self.n_train_samples_ = X.shape[0]
+        self.n_epochs_ = self._n_epochs(X.shape[0])
+        progress = _Progress()
         self.module_.train()
         try:
-            for callback in callbacks:
-                callback.on_train_begin(self)
+            self._notify(callbacks, "on_train_begin")
             for epoch in range(self.n_epochs_):
                 start = time.perf_counter()
-                order = torch.randperm(n_samples, generator=shuffle_generator)
-                if on_device:
-                    order = order.to(self.device_)
-                sums, counts = {}, {}
-                for begin in range(0, n_samples, self.batch_size):
-                    index = order[begin : begin + self.batch_size]
-                    if on_device:
-                        batch = X_all[index]
-                    else:
-                        batch = X_all[index].to(self.device_, non_blocking=True)
-                    targets = {}
-                    if Y_all is not None:
-                        index = index.to(self.device_)
-                        targets = {"y_batch": Y_all[index], "index": index}
-                    terms = self._step(batch, step, **targets)
-                    if step == 0:
-                        first_loss = abs(float(terms["loss"].detach()))
-                    # Accumulate on the device: no synchronisation inside an epoch.
-                    for name, value in terms.items():
-                        value = value.detach()
-                        sums[name] = sums[name] + value if name in sums else value
-                        counts[name] = counts.get(name, 0) + 1
-                    for callback in callbacks:
-                        callback.on_batch_end(self, step, terms)
-                    step += 1
-                record = {name: float(total) / counts[name] for name, total in sums.items()}
-                self._check_finite(record, epoch, first_loss)
-                if X_valid is not None:
-                    labelled = () if Y_valid is None else (Y_valid,)
-                    record["validation_loss"] = self._validation_loss(X_valid, *labelled)
+                record = self._run_epoch(minibatches, callbacks, progress)
+                self._check_finite(record, epoch, progress.first_loss)
+                if held_out is not None:
+                    record["validation_loss"] = self._validation_loss(*held_out)
                 record["epoch"] = epoch + 1
                 record["time"] = time.perf_counter() - start
                 self.history_.append(record)
                 self.loss_curve_.append(record["loss"])
                 self.n_iter_ = epoch + 1
-                # Every callback sees every epoch, even after one asks to stop.
-                stops = [bool(c.on_epoch_end(self, record)) for c in callbacks]
-                if any(stops):
+                if any(self._notify(callbacks, "on_epoch_end", record)):
                     break
         except KeyboardInterrupt:
             warnings.warn(
@@ -385,9 +386,24 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
             )
             raise
         finally:
-            for callback in callbacks:
-                callback.on_train_end(self)
+            self._notify(callbacks, "on_train_end")
             self.module_.eval()
+
+    def _run_epoch(self, minibatches, callbacks, progress):
+        """One pass over the minibatches; the mean of each loss term over its steps."""
+        sums, counts = {}, {}
+        for batch, targets in minibatches.epoch():
+            terms = self._step(batch, progress.step, **targets)
+            if progress.first_loss is None:
+                progress.first_loss = abs(float(terms["loss"].detach()))
+            # Accumulate on the device: no synchronisation inside an epoch.
+            for name, value in terms.items():
+                value = value.detach()
+                sums[name] = sums[name] + value if name in sums else value
+                counts[name] = counts.get(name, 0) + 1
+            self._notify(callbacks, "on_batch_end", progress.step, terms)
+            progress.step += 1
+        return {name: float(total) / counts[name] for name, total in sums.items()}
 
     def _check_finite(self, record, epoch, first_loss):
         bad = [name for name, value in record.items() if not math.isfinite(value)]
@@ -467,3 +483,60 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "module_")
+
+
+# Module initialisation draws from torch's global RNG: one fit seeds and builds at a time.
+_GLOBAL_RNG_LOCK = threading.RLock()
+
+
+def minibatch_bounds(n_samples, batch_size):
+    """``(begin, end)`` of each minibatch of an epoch over ``n_samples`` rows.
+
+    A last minibatch of a single row joins the one before: the losses that compare rows
+    within a minibatch (pairs, batch statistics) are undefined on one row.
+    """
+    bounds = [(b, min(b + batch_size, n_samples)) for b in range(0, n_samples, batch_size)]
+    if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+        bounds[-2:] = [(bounds[-2][0], n_samples)]
+    return bounds
+
+
+@dataclasses.dataclass
+class _Progress:
+    """Optimiser steps taken since the start of ``fit`` and the first one's loss."""
+
+    step: int = 0
+    first_loss: float | None = None
+
+
+class _Minibatches:
+    """The training rows (and labels), reshuffled into minibatches on the device each epoch.
+
+    The whole set moves to the device once when it fits comfortably (always on the CPU),
+    else one minibatch at a time.
+    """
+
+    def __init__(self, X, Y, batch_size, device, generator):
+        self.on_device = device.type == "cpu" or X.nbytes <= 2**30
+        self.X = X.to(device) if self.on_device else X
+        self.Y = None if Y is None else Y.to(device)  # labels are small
+        self.bounds = minibatch_bounds(X.shape[0], batch_size)
+        self.device = device
+        self.generator = generator
+
+    def epoch(self):
+        """Yield ``(X_batch, targets)``; ``targets`` holds ``y_batch`` and ``index`` with labels."""
+        order = torch.randperm(self.X.shape[0], generator=self.generator)
+        if self.on_device:
+            order = order.to(self.device)
+        for begin, end in self.bounds:
+            index = order[begin:end]
+            if self.on_device:
+                batch = self.X[index]
+            else:
+                batch = self.X[index].to(self.device, non_blocking=True)
+            if self.Y is None:
+                yield batch, {}
+            else:
+                index = index.to(self.device)
+                yield batch, {"y_batch": self.Y[index], "index": index}

@@ -88,6 +88,7 @@ class BiHalfHasher(_SimilarityPreservingHasher):
         random_state=None,
         verbose=False,
         callbacks=None,
+        validation_fraction=None,
     ):
         super().__init__(
             n_bits=n_bits,
@@ -102,6 +103,7 @@ class BiHalfHasher(_SimilarityPreservingHasher):
             random_state=random_state,
             verbose=verbose,
             callbacks=callbacks,
+            validation_fraction=validation_fraction,
         )
         self.gamma = gamma
 

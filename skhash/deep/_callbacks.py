@@ -3,15 +3,18 @@
 The loop calls, on every callback of ``callbacks`` (plus a :class:`ProgressBar` when
 ``verbose``): ``on_train_begin(hasher)``, ``on_batch_end(hasher, step, terms)`` after every
 optimiser step, ``on_epoch_end(hasher, record)`` after every epoch (a true return value
-stops training) and ``on_train_end(hasher)``, also after an error or Ctrl-C. A callback
-that needs held-out rows sets ``validation_fraction``: the loop then keeps that fraction of
-the training rows out of training and adds ``"validation_loss"`` (the training objective
-on them, no labels) to each epoch's record.
+stops training) and ``on_train_end(hasher)``, also after an error or Ctrl-C. The hasher's
+``validation_fraction`` keeps rows out of training and adds ``"validation_loss"`` (the
+training objective on them) to each epoch's record; a callback that reads it sets
+``monitors_validation``, so that 0.1 of the rows are held out when the hasher leaves
+``validation_fraction=None``.
 """
 
 import copy
 import math
 import os
+import warnings
+from numbers import Integral, Real
 
 __all__ = ["Callback", "Checkpoint", "EarlyStopping", "LRScheduler", "ProgressBar"]
 
@@ -33,8 +36,10 @@ class Callback:
     epoch 2: 0.93
     """
 
-    #: Fraction of the training rows held out for ``"validation_loss"`` (0: none).
-    validation_fraction = 0.0
+    #: Whether the callback reads ``"validation_loss"``: rows are then held out by default.
+    monitors_validation = False
+    #: Deprecated: the hasher's ``validation_fraction`` sets the held-out rows.
+    validation_fraction = None
 
     def on_train_begin(self, hasher):
         """Called before the first epoch, with ``module_`` and ``optimizers_`` built."""
@@ -90,16 +95,18 @@ class ProgressBar(Callback):
 class EarlyStopping(Callback):
     """Stop when the held-out loss has not improved for ``patience`` epochs.
 
-    The criterion is unsupervised: the hasher's own training objective on a fraction of the
-    training rows kept out of training. With ``restore_best`` the networks go back to the
-    epoch of the lowest held-out loss.
+    The criterion is the hasher's own training objective on the rows its
+    ``validation_fraction`` keeps out of training (0.1 of them when it is ``None``): for an
+    unsupervised hasher, no labels. With ``restore_best`` the networks go back to the epoch
+    of the lowest held-out loss.
 
     Parameters
     ----------
     patience : int, default=3
         Epochs without improvement before stopping.
-    validation_fraction : float, default=0.1
-        Fraction of the training rows held out.
+    validation_fraction : float, default=None
+        Deprecated: set ``validation_fraction`` on the hasher. Still honoured when the
+        hasher leaves its own at ``None``.
     min_delta : float, default=0.0
         Smallest decrease that counts as an improvement.
     restore_best : bool, default=True
@@ -113,17 +120,39 @@ class EarlyStopping(Callback):
         Epoch after which training stopped early, ``None`` when it ran to the end.
     """
 
-    def __init__(self, patience=3, validation_fraction=0.1, min_delta=0.0, restore_best=True):
-        if not 0 < validation_fraction < 1:
-            raise ValueError(f"validation_fraction must be in (0, 1), got {validation_fraction!r}.")
-        if not isinstance(patience, int) or isinstance(patience, bool) or patience < 1:
+    monitors_validation = True
+
+    def __init__(self, patience=3, validation_fraction=None, min_delta=0.0, restore_best=True):
+        if validation_fraction is not None:
+            warnings.warn(
+                "EarlyStopping(validation_fraction=...) is deprecated: set "
+                "validation_fraction on the hasher, e.g. AEHasher(validation_fraction=0.1, "
+                "callbacks=[EarlyStopping()]).",
+                FutureWarning,
+                stacklevel=2,
+            )
+            if not (isinstance(validation_fraction, Real) and 0 < validation_fraction < 1):
+                raise ValueError(
+                    f"validation_fraction must be in (0, 1), got {validation_fraction!r}."
+                )
+        if not isinstance(patience, Integral) or isinstance(patience, bool) or patience < 1:
             raise ValueError(f"patience must be a positive integer, got {patience!r}.")
+        if not (isinstance(min_delta, Real) and math.isfinite(min_delta) and min_delta >= 0):
+            raise ValueError(
+                f"min_delta must be a finite number >= 0 (the smallest decrease of the "
+                f"held-out loss that counts), got {min_delta!r}."
+            )
         self.patience = patience
         self.validation_fraction = validation_fraction
         self.min_delta = min_delta
         self.restore_best = restore_best
 
     def on_train_begin(self, hasher):
+        if hasher.validation_fraction == 0:
+            raise ValueError(
+                f"EarlyStopping monitors the held-out loss, but {type(hasher).__name__} has "
+                f"validation_fraction=0: set it above 0 (e.g. 0.1), or None."
+            )
         self._best = math.inf
         self._best_state = None
         self._waited = 0
@@ -203,6 +232,10 @@ class Checkpoint(Callback):
     """
 
     def __init__(self, path, every=1):
+        if not isinstance(every, Integral) or isinstance(every, bool) or every < 1:
+            raise ValueError(
+                f"every must be a positive integer (epochs between saves), got {every!r}."
+            )
         self.path = path
         self.every = every
 

@@ -134,6 +134,7 @@ class CSQHasher(SupervisedDeepHasher):
         random_state=None,
         verbose=False,
         callbacks=None,
+        validation_fraction=None,
     ):
         super().__init__(
             n_bits=n_bits,
@@ -148,6 +149,7 @@ class CSQHasher(SupervisedDeepHasher):
             random_state=random_state,
             verbose=verbose,
             callbacks=callbacks,
+            validation_fraction=validation_fraction,
         )
         self.quantization_weight = quantization_weight
 

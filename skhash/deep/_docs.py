@@ -24,6 +24,12 @@ LOOP_PARAMS = """
         Training callbacks (:mod:`skhash.deep`): :class:`~skhash.deep.EarlyStopping` on a
         held-out fraction (unsupervised), :class:`~skhash.deep.LRScheduler`,
         :class:`~skhash.deep.Checkpoint`, or your own :class:`~skhash.deep.Callback`.
+    validation_fraction : float or None, default=None
+        Fraction of the training rows held out of training, drawn with ``random_state``;
+        each epoch's ``history_`` record then holds ``"validation_loss"``, the training
+        objective on them (labels included for a supervised hasher), which
+        :class:`~skhash.deep.EarlyStopping` monitors. ``None``: 0.1 when a callback
+        monitors it, else 0 (every row trains).
 """
 
 LOOP_ATTRS = """

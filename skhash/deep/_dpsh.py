@@ -101,6 +101,7 @@ class DPSHHasher(SupervisedDeepHasher):
         random_state=None,
         verbose=False,
         callbacks=None,
+        validation_fraction=None,
     ):
         super().__init__(
             n_bits=n_bits,
@@ -115,6 +116,7 @@ class DPSHHasher(SupervisedDeepHasher):
             random_state=random_state,
             verbose=verbose,
             callbacks=callbacks,
+            validation_fraction=validation_fraction,
         )
         self.alpha = alpha
 

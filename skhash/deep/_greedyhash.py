@@ -8,7 +8,6 @@ from sklearn.utils._param_validation import Interval
 
 from ._base import BaseDeepHasher
 from ._docs import doc_filler
-from ._modules import MLP
 
 __all__ = ["GreedyHashHasher"]
 
@@ -31,10 +30,6 @@ class _SimilarityPreservingHasher(BaseDeepHasher):
     A subclass gives the training-time binarisation ``_binarize(h) -> (B, penalty)``;
     the code is ``sign(h)`` (``decision_function`` returns ``h``).
     """
-
-    def _build_modules(self, n_features):
-        hidden = self._hidden_layer_sizes()
-        return {"encoder": MLP(n_features, hidden, self.n_bits, self.activation)}
 
     def _loss(self, X_batch):
         h = self.module_["encoder"](X_batch)
@@ -138,6 +133,7 @@ class GreedyHashHasher(_SimilarityPreservingHasher):
         random_state=None,
         verbose=False,
         callbacks=None,
+        validation_fraction=None,
     ):
         super().__init__(
             n_bits=n_bits,
@@ -152,6 +148,7 @@ class GreedyHashHasher(_SimilarityPreservingHasher):
             random_state=random_state,
             verbose=verbose,
             callbacks=callbacks,
+            validation_fraction=validation_fraction,
         )
         self.alpha = alpha
 

@@ -98,6 +98,7 @@ class HashNetHasher(SupervisedDeepHasher):
         random_state=None,
         verbose=False,
         callbacks=None,
+        validation_fraction=None,
     ):
         super().__init__(
             n_bits=n_bits,
@@ -112,6 +113,7 @@ class HashNetHasher(SupervisedDeepHasher):
             random_state=random_state,
             verbose=verbose,
             callbacks=callbacks,
+            validation_fraction=validation_fraction,
         )
         self.alpha = alpha
         self.n_stages = n_stages

@@ -119,6 +119,7 @@ class IDRAEHasher(_PriorMatchingAutoencoder):
         random_state=None,
         verbose=False,
         callbacks=None,
+        validation_fraction=None,
     ):
         super().__init__(
             n_bits=n_bits,
@@ -133,6 +134,7 @@ class IDRAEHasher(_PriorMatchingAutoencoder):
             random_state=random_state,
             verbose=verbose,
             callbacks=callbacks,
+            validation_fraction=validation_fraction,
         )
         self.distribution_weight = distribution_weight
         self.prior_p = prior_p

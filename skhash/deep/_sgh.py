@@ -162,6 +162,7 @@ class SGHHasher(BaseDeepHasher):
         random_state=None,
         verbose=False,
         callbacks=None,
+        validation_fraction=None,
     ):
         super().__init__(
             n_bits=n_bits,
@@ -176,19 +177,16 @@ class SGHHasher(BaseDeepHasher):
             random_state=random_state,
             verbose=verbose,
             callbacks=callbacks,
+            validation_fraction=validation_fraction,
         )
         self.stochastic = stochastic
         self.alpha = alpha
         self.beta = beta
 
-    def _on_fit_start(self, X):
+    def _build_modules(self, X):
         # Decoder start: the data's mean and variance (clipped as in the demo).
-        self._feature_moments = X.mean(dim=0), X.var(dim=0, correction=0).clamp_min(1e-7)
-
-    def _build_modules(self, n_features):
-        mean, variance = self._feature_moments
-        del self._feature_moments
-        encoder = MLP(n_features, self._hidden_layer_sizes(), self.n_bits, self.activation)
+        mean, variance = X.mean(dim=0), X.var(dim=0, correction=0).clamp_min(1e-7)
+        encoder = MLP(X.shape[1], self._hidden_layer_sizes(), self.n_bits, self.activation)
         last = encoder[-1]
         with torch.no_grad():  # the demo's start: W ~ N(0, 1/fan_in), b ~ N(0, 1)
             last.weight.normal_(0.0, last.in_features**-0.5)

@@ -9,7 +9,6 @@ from sklearn.utils._param_validation import Interval
 
 from ._base import BaseDeepHasher
 from ._docs import doc_filler
-from ._modules import MLP
 
 __all__ = ["SSDHHasher"]
 
@@ -183,6 +182,7 @@ class SSDHHasher(BaseDeepHasher):
         random_state=None,
         verbose=False,
         callbacks=None,
+        validation_fraction=None,
     ):
         super().__init__(
             n_bits=n_bits,
@@ -197,11 +197,12 @@ class SSDHHasher(BaseDeepHasher):
             random_state=random_state,
             verbose=verbose,
             callbacks=callbacks,
+            validation_fraction=validation_fraction,
         )
         self.alpha = alpha
         self.n_threshold_samples = n_threshold_samples
 
-    def _on_fit_start(self, X):
+    def _build_modules(self, X):
         # fit() has seeded the (forked) global torch RNG: the sample is reproducible.
         sample = X[torch.randperm(X.shape[0])[: self.n_threshold_samples]].to(self.device_)
         self.distance_mode_, self.similar_threshold_, self.dissimilar_threshold_ = (
@@ -218,12 +219,9 @@ class SSDHHasher(BaseDeepHasher):
                 f"unknown pairs), so the loss is 0 and nothing is trained. Lower alpha, or "
                 f"check that the rows of X are not all alike.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
-
-    def _build_modules(self, n_features):
-        hidden = self._hidden_layer_sizes()
-        return {"encoder": MLP(n_features, hidden, self.n_bits, self.activation)}
+        return super()._build_modules(X)
 
     def _loss(self, X_batch):
         distances = _cosine_distances(X_batch, X_batch)

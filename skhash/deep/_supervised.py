@@ -5,7 +5,6 @@ from sklearn.base import _fit_context
 from ..supervised._labels import SupervisedHasherMixin
 from ._base import BaseDeepHasher
 from ._docs import doc_filler
-from ._modules import MLP
 
 __all__ = ["SupervisedDeepHasher", "fill_doc"]
 
@@ -37,10 +36,6 @@ class SupervisedDeepHasher(SupervisedHasherMixin, BaseDeepHasher):
         X, Y = self._validate_X_y(X, y)
         self.n_classes_ = Y.shape[1]
         return self._fit(X, Y)
-
-    def _build_modules(self, n_features):
-        hidden = self._hidden_layer_sizes()
-        return {"encoder": MLP(n_features, hidden, self.n_bits, self.activation)}
 
     def _loss(self, X_batch, y_batch, index):
         return self._supervised_loss(self.module_["encoder"](X_batch), y_batch, index)

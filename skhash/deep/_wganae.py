@@ -99,6 +99,7 @@ class WGANAEHasher(_PriorMatchingAutoencoder):
         random_state=None,
         verbose=False,
         callbacks=None,
+        validation_fraction=None,
     ):
         super().__init__(
             n_bits=n_bits,
@@ -113,6 +114,7 @@ class WGANAEHasher(_PriorMatchingAutoencoder):
             random_state=random_state,
             verbose=verbose,
             callbacks=callbacks,
+            validation_fraction=validation_fraction,
         )
         self.distribution_weight = distribution_weight
         self.prior_p = prior_p
@@ -124,8 +126,8 @@ class WGANAEHasher(_PriorMatchingAutoencoder):
         self.scaling = scaling
         self.init = init
 
-    def _build_modules(self, n_features):
-        modules = super()._build_modules(n_features)
+    def _build_modules(self, X):
+        modules = super()._build_modules(X)
         critic_sizes = self._hidden_layer_sizes(
             self.critic_hidden_layer_sizes, "critic_hidden_layer_sizes"
         )
@@ -157,6 +159,11 @@ class WGANAEHasher(_PriorMatchingAutoencoder):
         (critic_loss + self.gp_weight * penalty).backward()
         self.optimizers_["critic"].step()
         return critic_loss, {"gradient_penalty": penalty}
+
+    def _distribution_loss(self, b):
+        """The adversarial term of the training loss (the critic as it stands): what
+        ``_loss`` adds to the reconstruction for a held-out ``validation_loss``."""
+        return -self.module_["critic"](b).mean()
 
     def _select_training_step(self):
         critic_step = {"clip": self._clipped_critic_step, "gp": self._penalised_critic_step}

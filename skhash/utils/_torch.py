@@ -5,7 +5,7 @@ import copy
 import itertools
 import warnings
 
-__all__ = ["CPUPortableModuleMixin", "resolve_device", "usable_device"]
+__all__ = ["CPUPortableModuleMixin", "cpu_copy", "resolve_device", "usable_device"]
 
 
 def resolve_device(device):
@@ -47,6 +47,26 @@ def usable_device(device, owner):
     return device
 
 
+def cpu_copy(module):
+    """``module`` itself when all its tensors are on the CPU, else a copy with CPU tensors.
+
+    Each parameter and buffer is copied to the CPU one at a time: the device never holds
+    a second copy of the module.
+    """
+    import torch
+
+    tensors = list(itertools.chain(module.parameters(), module.buffers()))
+    if all(t.device.type == "cpu" for t in tensors):
+        return module
+    memo = {}
+    for tensor in tensors:
+        cpu = tensor.detach().cpu()
+        if isinstance(tensor, torch.nn.Parameter):
+            cpu = torch.nn.Parameter(cpu, requires_grad=tensor.requires_grad)
+        memo[id(tensor)] = cpu
+    return copy.deepcopy(module, memo)
+
+
 class CPUPortableModuleMixin:
     """Pickles the fitted torch module ``module_`` with CPU tensors and unpickles it onto
     ``device_``, or onto the CPU (with a warning) on a machine without that device: a model
@@ -55,10 +75,8 @@ class CPUPortableModuleMixin:
     def __getstate__(self):
         state = dict(super().__getstate__())
         module = state.get("module_")
-        if module is not None and any(
-            t.device.type != "cpu" for t in itertools.chain(module.parameters(), module.buffers())
-        ):
-            state["module_"] = copy.deepcopy(module).cpu()
+        if module is not None:
+            state["module_"] = cpu_copy(module)
         return state
 
     def __setstate__(self, state):

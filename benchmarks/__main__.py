@@ -20,7 +20,10 @@ def available():
         if module.name.startswith("_"):
             continue
         # Read the docstring without importing (imports pull in torch, faiss...).
-        tree = ast.parse((folder / f"{module.name}.py").read_text())
+        source = (
+            folder / module.name / "__init__.py" if module.ispkg else folder / f"{module.name}.py"
+        )
+        tree = ast.parse(source.read_text())
         doc = (ast.get_docstring(tree) or "").strip()
         names[module.name] = doc.splitlines()[0] if doc else ""
     return names

@@ -79,15 +79,19 @@ def main(argv=None):
     map_features, t_features = codes_map(extractor, *split, args.n_bits)
     n_images = args.n_db + args.n_query
     print(f"mAP raw pixels          : {map_pixels:.3f}  ({t_pixels:.1f} s)")
-    print(f"mAP EfficientNet-Lite0  : {map_features:.3f}  ({t_features:.1f} s, "
-          f"{n_images / t_features:.1f} images/s incl. fit)")  # fmt: skip
+    print(
+        f"mAP EfficientNet-Lite0  : {map_features:.3f}  ({t_features:.1f} s, "
+        f"{n_images / t_features:.1f} images/s incl. fit)"
+    )
 
     subset = images[query[: args.n_speed]]
     t_bare, _ = timed(bare_recipe, subset)
     t_skhash, features = timed(extractor.transform, subset)
-    print(f"speed on {len(subset)} images: bare recipe {len(subset) / t_bare:.1f} images/s, "
-          f"EfficientNetLite0Features {len(subset) / t_skhash:.1f} images/s, "
-          f"ratio skhash/bare time = {t_skhash / t_bare:.2f}")  # fmt: skip
+    print(
+        f"speed on {len(subset)} images: bare recipe {len(subset) / t_bare:.1f} images/s, "
+        f"EfficientNetLite0Features {len(subset) / t_skhash:.1f} images/s, "
+        f"ratio skhash/bare time = {t_skhash / t_bare:.2f}"
+    )
     error = np.abs(features - stored[query[: args.n_speed]].astype(np.float32)).max()
     print(f"max |features - stored float16 features| on those images: {error:.4f}")
 

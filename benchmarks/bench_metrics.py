@@ -124,9 +124,15 @@ def main(argv=None):
                 tracemalloc.start()
                 with skhash.config_context(compiled_kernels=compiled):
                     elapsed, value = timed(
-                        mean_average_precision, q, db, y_q, y_db, at=at, ties=ties,
+                        mean_average_precision,
+                        q,
+                        db,
+                        y_q,
+                        y_db,
+                        at=at,
+                        ties=ties,
                         n_jobs=args.n_jobs,
-                    )  # fmt: skip
+                    )
                 peak = tracemalloc.get_traced_memory()[1] / 2**20
                 tracemalloc.stop()
                 label = "mAP@all" if at is None else f"mAP@{at}"

@@ -5,7 +5,7 @@
   Every estimator with its default settings (users do not tune). Released code:
   IDR mAP@1000 0.797 / mAP@all 0.493, AE 0.784 / 0.466.
 * CIFAR-10 test split, EfficientNet-Lite0 features, 1000 stratified queries / 9000 database
-  (= training set), 64 bits, mAP@all, next to ITQ (0.294 in REFERENCE.md).
+  (= training set), 64 bits, mAP@all, next to ITQ (reference: 0.294).
 
 mAP ranks by Hamming distance with ties broken by database index; mAP@k divides by the
 relevant items retrieved in the top k (the released code's convention).

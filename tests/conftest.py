@@ -32,7 +32,7 @@ def load_shared(name):
 
 @pytest.fixture(scope="session")
 def mnist_reference_split():
-    """MNIST 70k as in REFERENCE.md section 5: 1000 queries, the other 69,000 as database."""
+    """MNIST 70k as in the reference figures: 1000 queries, the other 69,000 as database."""
     require_shared("mnist_train.npz", "mnist_test.npz")
     # float32 (as load_mnist gives) halves the cost of the PCAs; the figures are the same to
     # the third decimal as in float64.

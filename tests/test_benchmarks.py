@@ -56,9 +56,23 @@ def test_paper_benchmark_quick_mode_writes_report(tmp_path, monkeypatch):
     # Another seed with the parameters chosen above merges with the first run.
     more = tmp_path / "seed1"
     again = main(
-        ["--quick", "--bits", "32", "--datasets", "cifar10", "--seeds", "1", "--methods", "ITQ",
-         "IDR-AE", "--search-from", str(tmp_path / "results.json"), "--out", str(more)]
-    )  # fmt: skip
+        [
+            "--quick",
+            "--bits",
+            "32",
+            "--datasets",
+            "cifar10",
+            "--seeds",
+            "1",
+            "--methods",
+            "ITQ",
+            "IDR-AE",
+            "--search-from",
+            str(tmp_path / "results.json"),
+            "--out",
+            str(more),
+        ]
+    )
     assert again["search"]["cifar10"]["IDR-AE"] == results["search"]["cifar10"]["IDR-AE"]
     both = main(
         ["--from-json", str(parts[0]), str(more / "results.json"), "--out", str(merged_dir)]
@@ -69,9 +83,23 @@ def test_paper_benchmark_quick_mode_writes_report(tmp_path, monkeypatch):
     # A rerun of some methods (after a change of their defaults) replaces their rows.
     rerun = tmp_path / "rerun"
     main(
-        ["--quick", "--bits", "32", "--datasets", "cifar10", "--seeds", "0", "--methods", "ITQ",
-         "IDR-AE", "--search-from", str(tmp_path / "results.json"), "--out", str(rerun)]
-    )  # fmt: skip
+        [
+            "--quick",
+            "--bits",
+            "32",
+            "--datasets",
+            "cifar10",
+            "--seeds",
+            "0",
+            "--methods",
+            "ITQ",
+            "IDR-AE",
+            "--search-from",
+            str(tmp_path / "results.json"),
+            "--out",
+            str(rerun),
+        ]
+    )
     sources = [str(parts[0]), str(rerun / "results.json")]
     with pytest.raises(ValueError, match="more than one results file"):
         main(["--from-json", *sources, "--out", str(merged_dir)])
@@ -95,7 +123,7 @@ def test_paper_benchmark_standardize_searches_the_hasher_behind_a_scaler():
     from sklearn.datasets import load_digits
     from sklearn.pipeline import Pipeline
 
-    from benchmarks.paper import make_hasher, search_parameters
+    from benchmarks.paper.experiment import make_hasher, search_parameters
 
     X, y = load_digits(return_X_y=True)
     best, scores = search_parameters("ITQ", X, y, 0, 600, None, standardize=True)
@@ -111,7 +139,9 @@ def test_paper_benchmark_standardize_searches_the_hasher_behind_a_scaler():
 
 def test_paper_comparison_on_the_papers_own_numbers():
     """Fed the paper's CIFAR-10 table as results, the report must agree with the paper."""
-    from benchmarks.paper import PAPER_BITS, PAPER_CIFAR10, compare_with_paper, published_table
+    from benchmarks.paper.config import PAPER_BITS, PAPER_CIFAR10
+    from benchmarks.paper.report import compare_with_paper, published_table
+    from benchmarks.paper.results import Results
 
     runs = [
         {
@@ -125,7 +155,7 @@ def test_paper_comparison_on_the_papers_own_numbers():
         for method, (precision, mean_ap) in PAPER_CIFAR10.items()
         for i, n_bits in enumerate(PAPER_BITS)
     ]
-    results = {"runs": runs, "meta": {"precision_k": 1000}}
+    results = Results.from_json({"runs": runs, "meta": {"precision_k": 1000}})
     lines = compare_with_paper(results, ["cifar10"], PAPER_BITS, list(PAPER_CIFAR10))
     assert all("agrees: IDR-AE is best" in line for line in lines[:3])
     assert "+11.1% P@1000 (ITQ)" in lines[0] and "+6.3% P@1000 (ITQ)" in lines[1]
@@ -173,6 +203,17 @@ def test_one_entry_point_lists_and_runs_every_benchmark(capsys):
         assert list(params) == ["argv"], name
     assert main(["--list"]) == 0 and "cross_dataset" in capsys.readouterr().out
     assert main(["nope"]) == 2
-    main(["cross_dataset", "--datasets", "sklearn_digits", "--bits", "16", "--quick",
-          "--methods", "LSHHasher", "ITQHasher"])  # fmt: skip
+    main(
+        [
+            "cross_dataset",
+            "--datasets",
+            "sklearn_digits",
+            "--bits",
+            "16",
+            "--quick",
+            "--methods",
+            "LSHHasher",
+            "ITQHasher",
+        ]
+    )
     assert "| sklearn_digits | ITQ | " in capsys.readouterr().out

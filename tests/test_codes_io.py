@@ -1,5 +1,6 @@
 """Code files (save_codes/load_codes) and the retriever on memory-mapped packed codes."""
 
+import os
 import pickle
 import tracemalloc
 
@@ -55,7 +56,7 @@ def test_bad_files_and_arguments(tmp_path):
         load_codes(tmp_path / "plain.npy")
     with pytest.raises(ValueError, match="must hold only 0 and 1"):
         save_codes(tmp_path / "x.npy", [[0, 2]])
-    with pytest.raises(ValueError, match="bitorder must be 'little'"):
+    with pytest.raises(ValueError, match="'bitorder' parameter of save_codes"):
         save_codes(tmp_path / "x.npy", [[0, 1]], bitorder="middle")
     with pytest.raises(ValueError, match="n_bits=12 needs 2"):
         PackedCodes(np.zeros((3, 1), dtype=np.uint8), n_bits=12)
@@ -130,3 +131,13 @@ def test_search_of_memory_mapped_codes_uses_bounded_memory(tmp_path):
     index.add(np.asarray(db.packed))
     ref_dist, _ = index.search(np.asarray(db.packed[1000:1020]), 10)
     np.testing.assert_array_equal(dist, ref_dist)
+
+
+def test_loading_never_opens_a_code_file_writable(tmp_path):
+    path = save_codes(tmp_path / "c.npy", [[0, 1, 1], [1, 0, 0]])
+    size = os.path.getsize(path)
+    for mode in ("w+", "r+"):
+        with pytest.raises(ValueError, match="'mmap_mode' parameter of load_codes"):
+            load_codes(path, mmap_mode=mode)
+    assert os.path.getsize(path) == size
+    np.testing.assert_array_equal(load_codes(path, mmap_mode="c").unpack(), [[0, 1, 1], [1, 0, 0]])

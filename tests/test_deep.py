@@ -477,3 +477,10 @@ def test_the_fitted_model_holds_no_training_scratch(X):
     est = IDRAEHasher(**TINY, random_state=0).fit(X)
     private = {k for k in vars(est) if k.startswith("_") and not k.startswith("__")}
     assert private <= {"_sklearn_version"}, private
+
+
+@pytest.mark.parametrize(
+    "cls", [c for _, c in all_estimators(type_filter="hasher") if c._uses_torch], ids=repr
+)
+def test_rendered_docstrings_have_single_braces(cls):
+    assert "{{" not in cls.__doc__ and "}}" not in cls.__doc__

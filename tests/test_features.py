@@ -81,9 +81,21 @@ def test_missing_efficientnet_packages_name_the_vision_extra(monkeypatch, module
 # --- VGG16: torchvision layout, weights, layers --------------------------------------------
 
 # torchvision.models.vgg16().state_dict(): parameter names and shapes.
-_CONV = [(0, 3, 64), (2, 64, 64), (5, 64, 128), (7, 128, 128), (10, 128, 256), (12, 256, 256),
-         (14, 256, 256), (17, 256, 512), (19, 512, 512), (21, 512, 512), (24, 512, 512),
-         (26, 512, 512), (28, 512, 512)]  # fmt: skip
+_CONV = [
+    (0, 3, 64),
+    (2, 64, 64),
+    (5, 64, 128),
+    (7, 128, 128),
+    (10, 128, 256),
+    (12, 256, 256),
+    (14, 256, 256),
+    (17, 256, 512),
+    (19, 512, 512),
+    (21, 512, 512),
+    (24, 512, 512),
+    (26, 512, 512),
+    (28, 512, 512),
+]
 _FC = [(0, 25088, 4096), (3, 4096, 4096), (6, 4096, 1000)]
 TORCHVISION_VGG16_SHAPES = {
     **{f"features.{i}.weight": (o, c, 3, 3) for i, c, o in _CONV},
@@ -161,10 +173,15 @@ def test_vgg16_rejects_wrong_weights_files(tmp_path):
     (tmp_path / "text.pth").write_text("not a checkpoint")
     with pytest.raises(ValueError, match="could not read"):
         VGG16Features(weights=tmp_path / "text.pth").fit(IMAGES)
-    torch.save({"features.0.weight": torch.zeros(64, 3, 5, 5), "fc.bias": torch.zeros(3)},
-               tmp_path / "wrong.pth")  # fmt: skip
-    with pytest.raises(ValueError, match=r"missing keys \['classifier.0.bias'.*unexpected keys "
-                       r"\['fc.bias'\].*another shape \['features.0.weight'\]"):  # fmt: skip
+    torch.save(
+        {"features.0.weight": torch.zeros(64, 3, 5, 5), "fc.bias": torch.zeros(3)},
+        tmp_path / "wrong.pth",
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"missing keys \['classifier.0.bias'.*unexpected keys "
+        r"\['fc.bias'\].*another shape \['features.0.weight'\]",
+    ):
         VGG16Features(weights=tmp_path / "wrong.pth").fit(IMAGES)
 
 
@@ -203,8 +220,9 @@ def test_input_layouts_give_the_same_features(vgg):
     expected = vgg.transform(IMAGES)
     floats = IMAGES.transpose(0, 3, 1, 2).astype(np.float32) / 255
     np.testing.assert_allclose(vgg.transform(floats), expected, rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(vgg.transform(floats.astype(np.float64)), expected, rtol=1e-4,
-                               atol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        vgg.transform(floats.astype(np.float64)), expected, rtol=1e-4, atol=1e-6
+    )
 
     gray = IMAGES[..., 0]
     rgb = np.repeat(gray[..., None], 3, axis=3)
@@ -341,8 +359,10 @@ def test_verbose_shows_progress(effnet_random, capsys):
     assert capsys.readouterr().err == ""
     verbose = clone(effnet_random).set_params(verbose=True)
     verbose.module_, verbose.device_, verbose.n_features_out_ = (
-        effnet_random.module_, effnet_random.device_, 1280,
-    )  # fmt: skip
+        effnet_random.module_,
+        effnet_random.device_,
+        1280,
+    )
     verbose.transform(IMAGES)
     err = capsys.readouterr().err
     assert "EfficientNetLite0Features" in err and "5/5" in err

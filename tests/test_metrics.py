@@ -271,10 +271,10 @@ def test_presets_cover_reference_sources():
         (dict(db_codes=np.full((5, 6), 2)), "db_codes must hold only 0 and 1"),
         (dict(db_codes=np.zeros((5, 7), dtype=int)), "db_codes has 7 bits per row but 6"),
         (dict(query_codes=np.zeros((2, 6))), "query_codes must have an integer or boolean"),
-        (dict(at=0), "at must be a positive integer"),
-        (dict(ties="random"), "ties must be one of"),
-        (dict(normalize="all"), "normalize must be one of"),
-        (dict(preset="matlab"), "preset must be None or one of"),
+        (dict(at=0), "'at' parameter of mean_average_precision must be an int"),
+        (dict(ties="random"), "'ties' parameter of mean_average_precision must be a str among"),
+        (dict(normalize="all"), "'normalize' parameter of mean_average_precision must be a str"),
+        (dict(preset="matlab"), "'preset' parameter of mean_average_precision must be a str"),
     ],
 )
 def test_map_errors(kwargs, message):
@@ -293,9 +293,9 @@ def test_precision_errors():
     q, db = np.zeros((2, 4), dtype=np.uint8), np.zeros((5, 4), dtype=np.uint8)
     with pytest.raises(ValueError, match="k=6 is larger than the 5 database items"):
         precision_at_k(q, db, [0, 0], [0] * 5, k=6)
-    with pytest.raises(ValueError, match="k must be a positive integer"):
+    with pytest.raises(ValueError, match="'k' parameter of precision_at_k must be an int"):
         precision_at_k(q, db, [0, 0], [0] * 5, k=0)
-    with pytest.raises(ValueError, match="radius must be a non-negative integer"):
+    with pytest.raises(ValueError, match="'radius' parameter of precision_within_radius"):
         precision_within_radius(q, db, [0, 0], [0] * 5, radius=-1)
     with pytest.raises(ValueError, match="2-D, so it must be a 0/1 label indicator"):
         precision_at_k(q, db, [[0, 2], [1, 0]], [[0, 1]] * 5, k=1)
@@ -315,3 +315,49 @@ def test_threads_and_blocks_do_not_change_results(monkeypatch):
         assert mean_average_precision(
             q, db, yq, ydb, ties="expected", n_jobs=n_jobs
         ) == pytest.approx(mean_average_precision(q, db, yq, ydb, ties="expected"))
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda q, db, y: mean_average_precision(q, db, y, y, average="no"), "average"),
+        (lambda q, db, y: mean_average_precision(q, db, y, y, at=True), "at"),
+        (lambda q, db, y: precision_at_k(q, db, y, y, k=2.0), "k"),
+        (lambda q, db, y: recall_at_k(q, db, y, y, no_relevant="none"), "no_relevant"),
+        (lambda q, db, y: recall_at_k(q, db, y, y, n_jobs=0), "n_jobs"),
+    ],
+)
+def test_metric_parameters_are_validated_by_name(call, name):
+    codes = np.eye(4, dtype=np.uint8)
+    with pytest.raises(ValueError, match=f"'{name}' parameter of "):
+        call(codes, codes, np.arange(4) % 2)
+
+
+def test_skipping_every_query_warns_instead_of_a_silent_zero():
+    from sklearn.exceptions import UndefinedMetricWarning
+
+    codes = np.eye(4, dtype=np.uint8)
+    y_query, y_db = np.zeros(4), np.ones(4)  # no query has a relevant item
+    with pytest.warns(UndefinedMetricWarning, match="No query has a relevant item"):
+        assert mean_average_precision(codes, codes, y_query, y_db, no_relevant="skip") == 0.0
+    with pytest.warns(UndefinedMetricWarning):
+        recall_at_k(codes, codes, y_query, y_db, k=2, no_relevant="skip")
+
+
+def test_identical_published_presets_are_one_convention():
+    same = ["idrae", "deephash", "greedyhash", "cibhash", "ssdh", "fire"]
+    assert all(MAP_PRESETS[name] is MAP_PRESETS["idrae"] for name in same)
+    assert MAP_PRESETS["fire_old_eval"]["no_relevant"] == "skip"
+    assert MAP_PRESETS["sklearn"]["normalize"] == "relevant"
+
+
+def test_british_spellings_are_deprecated_aliases():
+    from skhash import metrics
+
+    codes = np.eye(6, dtype=np.uint8)
+    X = np.eye(6)
+    with pytest.warns(FutureWarning, match="now spelt neighbor_recall"):
+        old = metrics.neighbour_recall(codes, None, X, k=1, at=2)
+    assert old == metrics.neighbor_recall(codes, None, X, k=1, at=2)
+    with pytest.warns(FutureWarning, match="now spelt neighbor_recall_scorer"):
+        metrics.neighbour_recall_scorer(k=1, at=2)

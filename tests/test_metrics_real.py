@@ -41,7 +41,7 @@ def cifar_codes(shared_data):
 
 def test_itq_map_reproduces_reference_number(cifar_codes):
     q, db, yq, ydb = cifar_codes
-    # REFERENCE.md section 5: ITQ, 32 bits, 1000 queries / 9000 database: mAP@all 0.281
+    # The reference figure: ITQ, 32 bits, 1000 queries / 9000 database: mAP@all 0.281
     assert mean_average_precision(q, db, yq, ydb) == pytest.approx(0.281, abs=0.01)
 
 

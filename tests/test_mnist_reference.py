@@ -1,4 +1,4 @@
-"""Regression against the MNIST figures of REFERENCE.md section 5, and faiss parity for ITQ."""
+"""Regression against the MNIST reference figures (docs/benchmarks.rst); faiss parity of ITQ."""
 
 import numpy as np
 import pytest
@@ -8,7 +8,7 @@ from skhash.metrics import mean_average_precision
 
 pytestmark = pytest.mark.quality
 
-# bits -> mAP@all of REFERENCE.md section 5 (MNIST 70k, 1000 queries, stable ties).
+# bits -> reference mAP@all (MNIST 70k, 1000 queries, stable ties; docs/benchmarks.rst).
 PUBLISHED = {
     "LSH": {16: 0.234, 32: 0.280, 64: 0.317},
     "SH": {16: 0.273, 32: 0.262, 64: 0.250},
@@ -21,7 +21,7 @@ def map_of(hasher, split):
     return mean_average_precision(hasher.transform(X_query), hasher.transform(X_db), y_query, y_db)
 
 
-# ITQ's mAP@all varies with the seed of its rotation: REFERENCE.md's 0.401 / 0.433 / 0.459 are
+# ITQ's mAP@all varies with the seed of its rotation: the reference 0.401 / 0.433 / 0.459 are
 # single runs (at 64 bits a lucky one: 6 seeds give 0.450 +- 0.005, Gong's own code 0.453 +-
 # 0.004). The mean of two seeds must fall in these ranges.
 ITQ_RANGE = {16: (0.391, 0.411), 32: (0.423, 0.443), 64: (0.440, 0.462)}

@@ -303,3 +303,12 @@ def test_database_is_held_once_as_packed_words(backend):
     assert len(pickle.dumps(retriever)) < 2 * 8 * len(codes)
     dist, ind = retriever.kneighbors(n_neighbors=3)  # X=None searches the database itself
     assert (ind != np.arange(len(codes))[:, None]).all()
+
+
+def test_every_search_backend_implements_the_one_interface():
+    from skhash.neighbors._backends import BACKENDS
+    from skhash.neighbors._packed import PackedSearch
+    from skhash.neighbors._search import SearchBackend
+
+    for backend in [*BACKENDS.values(), PackedSearch]:
+        assert issubclass(backend, SearchBackend) and not backend.__abstractmethods__

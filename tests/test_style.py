@@ -52,3 +52,11 @@ def test_the_training_loop_is_in_parts():
         if isinstance(node, ast.FunctionDef)
     }
     assert len(lengths) > 10 and max(lengths.values()) <= 45, lengths
+
+
+def test_no_benchmark_file_is_over_300_lines():
+    lengths = {
+        path.relative_to(ROOT).as_posix(): len(path.read_text().splitlines())
+        for path in (ROOT / "benchmarks").rglob("*.py")
+    }
+    assert lengths and max(lengths.values()) <= 300, lengths

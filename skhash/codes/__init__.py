@@ -3,8 +3,9 @@ the nearest and the blocks they are computed in, code files, and export to faiss
 PostgreSQL. :mod:`skhash.metrics` and :mod:`skhash.neighbors` both build on this package
 and on nothing of each other's.
 
-The distances are XOR and popcount on ``uint64`` words in blocks sized by scikit-learn's
-``working_memory``; an optional numba kernel (:mod:`skhash.codes._kernels`) serves the
+The distances are XOR and popcount on ``uint64`` words in blocks of bounded size (fixed
+byte budgets here; the memory-mapped search sizes its blocks from scikit-learn's
+``working_memory``); an optional numba kernel (:mod:`skhash.codes._kernels`) serves the
 metrics.
 """
 

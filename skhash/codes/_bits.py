@@ -11,6 +11,9 @@ memory stays bounded whatever the sizes.
 from numbers import Integral
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ..utils._validation import validate_function_params
 
 __all__ = [
     "check_codes",
@@ -29,6 +32,11 @@ _CACHE_BYTES = 4 * 2**20
 _DEFAULT_MAX_BLOCK_BYTES = 64 * 2**20
 
 
+#: Parameter constraints of the public functions of :mod:`skhash.codes`.
+BITORDER = [StrOptions({"little", "big"})]
+N_BITS = [Interval(Integral, 1, None, closed="left")]
+
+
 def check_bitorder(bitorder):
     """Return ``bitorder`` if it is ``"little"`` or ``"big"``, else raise ``ValueError``."""
     if not isinstance(bitorder, str) or bitorder not in BITORDERS:
@@ -39,6 +47,7 @@ def check_bitorder(bitorder):
     return bitorder
 
 
+@validate_function_params({"codes": ["array-like"], "n_bits": [*N_BITS, None], "name": [str]})
 def check_codes(codes, *, n_bits=None, name="codes"):
     """Validate binary codes and return them as a C-contiguous ``uint8`` 0/1 array.
 
@@ -103,6 +112,7 @@ def check_codes(codes, *, n_bits=None, name="codes"):
     return np.ascontiguousarray(codes, dtype=np.uint8)
 
 
+@validate_function_params({"codes": ["array-like"], "bitorder": BITORDER})
 def pack_codes(codes, bitorder="little"):
     """Pack 0/1 codes into bytes, 8 bits per byte.
 
@@ -127,11 +137,11 @@ def pack_codes(codes, bitorder="little"):
     >>> pack_codes([[1, 0, 0, 0, 0, 0, 0, 0, 1]], bitorder="big")
     array([[128, 128]], dtype=uint8)
     """
-    bitorder = check_bitorder(bitorder)
     codes = check_codes(codes)
     return np.packbits(codes, axis=1, bitorder=bitorder)
 
 
+@validate_function_params({"packed": ["array-like"], "n_bits": N_BITS, "bitorder": BITORDER})
 def unpack_codes(packed, n_bits, bitorder="little"):
     """Unpack bytes made by :func:`pack_codes` back into 0/1 codes.
 
@@ -154,7 +164,6 @@ def unpack_codes(packed, n_bits, bitorder="little"):
     >>> unpack_codes(pack_codes([[1, 0, 1]]), n_bits=3)
     array([[1, 0, 1]], dtype=uint8)
     """
-    bitorder = check_bitorder(bitorder)
     packed = check_packed(packed, n_bits=n_bits)
     return np.unpackbits(packed, axis=1, count=n_bits, bitorder=bitorder)
 
@@ -284,6 +293,7 @@ def iter_hamming_distances(query_words, db_words, *, max_block_bytes=_DEFAULT_MA
         yield start, stop, hamming_block(query_words[start:stop], db_words)
 
 
+@validate_function_params({"codes_a": ["array-like"], "codes_b": ["array-like", None]})
 def hamming_distances(codes_a, codes_b=None):
     """Pairwise Hamming distances between two sets of 0/1 codes.
 

@@ -2,12 +2,12 @@
 
 import os
 import re
-from numbers import Integral
 
 import numpy as np
 
 from ..utils import import_optional
-from ._bits import check_codes, pack_codes
+from ..utils._validation import validate_function_params
+from ._bits import N_BITS, check_codes, pack_codes
 from ._io import PackedCodes, load_codes
 
 __all__ = ["to_bit_strings", "to_faiss_index"]
@@ -15,6 +15,15 @@ __all__ = ["to_bit_strings", "to_faiss_index"]
 _ROWS_PER_ADD = 1 << 20
 
 
+@validate_function_params(
+    {
+        "codes": ["array-like", str, os.PathLike],
+        "index": [str],
+        "nprobe": [*N_BITS, None],
+        "ef_search": [*N_BITS, None],
+        "n_train": N_BITS,
+    }
+)
 def to_faiss_index(codes, index="BFlat", *, nprobe=None, ef_search=None, n_train=100_000):
     """A faiss binary index holding ``codes``: exact (``"BFlat"``) or approximate search.
 
@@ -92,8 +101,6 @@ def to_faiss_index(codes, index="BFlat", *, nprobe=None, ef_search=None, n_train
                 f"{'nprobe' if name == 'nprobe' else 'ef_search'} applies to "
                 f"{'IVF' if name == 'nprobe' else 'HNSW'} indexes, not to index={index!r}."
             )
-        if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
         setattr(owner, name, int(value))
     return faiss_index
 
@@ -122,6 +129,7 @@ def _make_faiss_index(faiss, index, n_dims):
         ) from exc
 
 
+@validate_function_params({"codes": ["array-like"]})
 def to_bit_strings(codes):
     """Codes as strings of ``'0'``/``'1'``, the text form of PostgreSQL ``bit(n)`` values.
 

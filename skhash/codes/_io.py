@@ -11,9 +11,18 @@ import os
 import re
 
 import numpy as np
+from sklearn.utils._param_validation import StrOptions
 
 from ..utils._dask import is_dask_array
-from ._bits import check_bitorder, check_codes, check_packed, pack_codes, unpack_codes
+from ..utils._validation import validate_function_params
+from ._bits import (
+    BITORDER,
+    check_bitorder,
+    check_codes,
+    check_packed,
+    pack_codes,
+    unpack_codes,
+)
 
 __all__ = ["PackedCodes", "load_codes", "save_codes"]
 
@@ -97,6 +106,9 @@ def _reopen(filename, offset, shape, n_bits, bitorder):
     return PackedCodes(packed, n_bits, bitorder)
 
 
+@validate_function_params(
+    {"path": [str, os.PathLike], "codes": ["array-like"], "bitorder": BITORDER}
+)
 def save_codes(path, codes, *, bitorder="little"):
     """Save binary codes, packed, to a ``.npy`` file that :func:`load_codes` can map.
 
@@ -197,6 +209,7 @@ class _RowWriter:
         out.flush()
 
 
+@validate_function_params({"path": [str, os.PathLike], "mmap_mode": [StrOptions({"r", "c"}), None]})
 def load_codes(path, mmap_mode=None):
     """Load codes saved by :func:`save_codes`, packed, optionally memory-mapped.
 
@@ -204,10 +217,11 @@ def load_codes(path, mmap_mode=None):
     ----------
     path : str or path-like
         File written by :func:`save_codes`.
-    mmap_mode : {None, "r", "r+", "c"}, default=None
+    mmap_mode : {None, "r", "c"}, default=None
         As in :func:`numpy.load`: ``"r"`` maps the file read-only, so a database larger
         than memory can be fitted by :class:`~skhash.HammingRetriever` and searched block
-        by block.
+        by block; ``"c"`` maps it copy-on-write (changes stay in memory). The writable
+        modes are refused: loading never changes a code file (``"w+"`` would truncate it).
 
     Returns
     -------

@@ -87,9 +87,16 @@ def _label_groups(query_labels):
 
 
 def stable_average_precision_sums(
-    query_words, db_words, query_labels, db_labels, n_bits, R, exclude_self, offset=0,
+    query_words,
+    db_words,
+    query_labels,
+    db_labels,
+    n_bits,
+    R,
+    exclude_self,
+    offset=0,
     members=None,
-):  # fmt: skip
+):
     """Compiled AP@R numerators with stable ties, for one block of queries.
 
     The kernel releases the GIL, so callers run blocks in threads (as
@@ -136,9 +143,20 @@ def stable_average_precision_sums(
     for groups in _label_groups(query_labels):
         if len(groups):
             _compiled()[0](
-                q_words, db_words, groups, order, member_lo, member_hi, own, int(n_bits), int(R),
-                place_bits, num, retrieved, total,
-            )  # fmt: skip
+                q_words,
+                db_words,
+                groups,
+                order,
+                member_lo,
+                member_hi,
+                own,
+                int(n_bits),
+                int(R),
+                place_bits,
+                num,
+                retrieved,
+                total,
+            )
     return num, retrieved, total
 
 
@@ -153,9 +171,13 @@ def nearest_neighbours(query_words, db_columns, k, n_bits):
     dist = np.empty((n_query, k), dtype=np.int64)
     ind = np.empty((n_query, k), dtype=np.int64)
     _compiled()[1](
-        np.ascontiguousarray(query_words, dtype=np.uint64), db_columns, int(k), int(n_bits),
-        dist, ind,
-    )  # fmt: skip
+        np.ascontiguousarray(query_words, dtype=np.uint64),
+        db_columns,
+        int(k),
+        int(n_bits),
+        dist,
+        ind,
+    )
     return dist, ind
 
 
@@ -166,9 +188,13 @@ def within_radius(query_words, db_columns, radius):
     indptr = np.zeros(len(query_words) + 1, dtype=np.int64)
     size = 16 * len(query_words) + 1024
     dist, ind = _compiled()[2](
-        query_words, db_columns, int(radius), indptr,
-        np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64),
-    )  # fmt: skip
+        query_words,
+        db_columns,
+        int(radius),
+        indptr,
+        np.empty(size, dtype=np.int64),
+        np.empty(size, dtype=np.int64),
+    )
     return indptr, dist[: indptr[-1]], ind[: indptr[-1]]
 
 

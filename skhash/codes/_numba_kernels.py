@@ -24,7 +24,7 @@ def popcount(typingctx, x):
 @numba.njit(cache=True, nogil=True)
 def count_group_one_word(
     count, found, queries, q_words, db_words, members, lo, hi, own, last, relevant_one, size
-):  # fmt: skip
+):
     """The counting of :func:`average_precision_sums` for ``size`` queries sharing their
     relevant items ``members[lo:hi]``, codes of one word (up to 64 bits). ``size`` is a
     compile-time constant, so that the loops over the queries unroll and their words stay
@@ -58,7 +58,7 @@ def count_group_one_word(
 @numba.njit(cache=True, nogil=True)
 def count_group_words(
     count, found, queries, q_words, db_words, members, lo, hi, own, last, relevant_one, size
-):  # fmt: skip
+):
     """:func:`count_group_one_word` for codes of several words: the group's query words
     word-major, so that each database word meets all the group's queries in one
     vectorised step."""
@@ -105,14 +105,24 @@ def distances(q, db_words, j, out, size):
 @numba.njit(cache=True, nogil=True)
 def count_group(
     count, found, queries, q_words, db_words, members, lo, hi, own, last, relevant_one, size
-):  # fmt: skip
+):
     """:func:`count_group_one_word` or :func:`count_group_words`, as the codes need."""
     numba.literally(size)
     if q_words.shape[1] == 1:
         return count_group_one_word(
-            count, found, queries, q_words, db_words, members, lo, hi, own, last,
-            relevant_one, size,
-        )  # fmt: skip
+            count,
+            found,
+            queries,
+            q_words,
+            db_words,
+            members,
+            lo,
+            hi,
+            own,
+            last,
+            relevant_one,
+            size,
+        )
     return count_group_words(
         count, found, queries, q_words, db_words, members, lo, hi, own, last, relevant_one, size
     )
@@ -186,19 +196,49 @@ def average_precision_sums(
         # does not reach count_group as a constant, and its loops ran 1.8x slower.
         if size == 8:
             n_noted = count_group(
-                count, found, queries, q_words, db_words, members, lo, hi, self_index,
-                n_bits + 1, relevant_one, 8,
-            )  # fmt: skip
+                count,
+                found,
+                queries,
+                q_words,
+                db_words,
+                members,
+                lo,
+                hi,
+                self_index,
+                n_bits + 1,
+                relevant_one,
+                8,
+            )
         elif size == 4:
             n_noted = count_group(
-                count, found, queries, q_words, db_words, members, lo, hi, self_index,
-                n_bits + 1, relevant_one, 4,
-            )  # fmt: skip
+                count,
+                found,
+                queries,
+                q_words,
+                db_words,
+                members,
+                lo,
+                hi,
+                self_index,
+                n_bits + 1,
+                relevant_one,
+                4,
+            )
         elif size == 1:
             n_noted = count_group(
-                count, found, queries, q_words, db_words, members, lo, hi, self_index,
-                n_bits + 1, relevant_one, 1,
-            )  # fmt: skip
+                count,
+                found,
+                queries,
+                q_words,
+                db_words,
+                members,
+                lo,
+                hi,
+                self_index,
+                n_bits + 1,
+                relevant_one,
+                1,
+            )
         else:
             raise ValueError("groups of 8, 4 or 1 queries")
         for t in range(size):

@@ -19,11 +19,11 @@ __all__ = [
 
 # Upper estimate of the bytes of temporaries per (query, database item) pair while a
 # block is processed (distances, relevance, histogram keys, selection masks, sort order).
-_BYTES_PER_PAIR = 24
-_MAX_BLOCK_BYTES = 24 * 2**20  # small blocks stay in cache: ~2x faster than 128 MiB
+BYTES_PER_PAIR = 24
+MAX_BLOCK_BYTES = 24 * 2**20  # small blocks stay in cache: ~2x faster than 128 MiB
 
 
-def rows_per_block(n_db, max_block_bytes=_MAX_BLOCK_BYTES, bytes_per_pair=_BYTES_PER_PAIR):
+def rows_per_block(n_db, max_block_bytes=MAX_BLOCK_BYTES, bytes_per_pair=BYTES_PER_PAIR):
     """Number of queries per block so that the temporaries stay near ``max_block_bytes``."""
     return int(max(1, min(2048, max_block_bytes // (bytes_per_pair * max(1, n_db)))))
 

@@ -41,10 +41,10 @@ class IDRAEHasher(_PriorMatchingAutoencoder):
         lambda). 0 gives the plain autoencoder.
     prior_p : float, default=0.5
         Probability of a 1 in the Bernoulli prior.
-    distance : {{"w1", "squared"}}, default="w1"
+    distance : {"w1", "squared"}, default="w1"
         ``"w1"``: mean absolute difference of the sorted values (paper Eq. 10);
         ``"squared"``: mean squared difference (W2^2), as in the released code.
-    schedule : {{"joint", "alternating"}}, default="joint"
+    schedule : {"joint", "alternating"}, default="joint"
         ``"joint"``: one step on ``L`` per minibatch (paper Eq. 11). ``"alternating"``:
         the released code's schedule, ``n_reconstruction_steps`` minibatches on ``L_A``
         then one minibatch on ``distribution_weight * L_G`` updating the encoder only.
@@ -65,7 +65,7 @@ class IDRAEHasher(_PriorMatchingAutoencoder):
     Notes
     -----
     The released code differs from the paper: it compares ``tanh(logit)`` with
-    {{-1, +1}} (4x the sigmoid-scale squared distance), feeds the logits to the
+    {-1, +1} (4x the sigmoid-scale squared distance), feeds the logits to the
     decoder, alternates the two losses, uses lambda = 0.1 against a summed error and
     Adam with lr 1e-4 for 20 epochs. ``schedule="alternating", distance="squared"``
     reproduces its schedule and distance; the default (joint, W1) follows the paper.

@@ -32,9 +32,9 @@ class WGANAEHasher(_PriorMatchingAutoencoder):
         Weight of the adversarial term against the scaled reconstruction error.
     prior_p : float, default=0.5
         Probability of a 1 in the Bernoulli prior.
-    lipschitz : {{"clip", "gp"}}, default="clip"
+    lipschitz : {"clip", "gp"}, default="clip"
         How the critic is kept 1-Lipschitz. Clipping won the grid searches of
-        ``benchmarks/paper.py`` by a wide margin on MNIST and CIFAR-10 features.
+        ``benchmarks/paper`` by a wide margin on MNIST and CIFAR-10 features.
     n_critic : int, default=5
         Critic steps per autoencoder step (each on a fresh prior sample).
     clip_value : float, default=0.01

@@ -100,9 +100,15 @@ class EfficientNetLite0Features(BaseImageFeatures):
     _n_features_by_layer = {"pool": 1280}
 
     def __init__(
-        self, weights="imagenet", *, layer="pool", image_size=224, batch_size=64,
-        device="auto", verbose=False,
-    ):  # fmt: skip
+        self,
+        weights="imagenet",
+        *,
+        layer="pool",
+        image_size=224,
+        batch_size=64,
+        device="auto",
+        verbose=False,
+    ):
         self.weights = weights
         self.layer = layer
         self.image_size = image_size

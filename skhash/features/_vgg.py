@@ -90,9 +90,15 @@ class VGG16Features(BaseImageFeatures):
     _n_features_by_layer = {"fc7": 4096, "fc6": 4096, "pool5": 512 * 7 * 7}
 
     def __init__(
-        self, weights="imagenet", *, layer="fc7", image_size=224, batch_size=64, device="auto",
+        self,
+        weights="imagenet",
+        *,
+        layer="fc7",
+        image_size=224,
+        batch_size=64,
+        device="auto",
         verbose=False,
-    ):  # fmt: skip
+    ):
         self.weights = weights
         self.layer = layer
         self.image_size = image_size
@@ -139,9 +145,12 @@ class VGG16Features(BaseImageFeatures):
         x = x / 255.0
         if x.shape[-2:] != (self.image_size, self.image_size):
             x = torch.nn.functional.interpolate(
-                x, size=(self.image_size, self.image_size), mode="bilinear",
-                align_corners=False, antialias=True,
-            )  # fmt: skip
+                x,
+                size=(self.image_size, self.image_size),
+                mode="bilinear",
+                align_corners=False,
+                antialias=True,
+            )
         mean = x.new_tensor(_IMAGENET_MEAN)[:, None, None]
         std = x.new_tensor(_IMAGENET_STD)[:, None, None]
         return (x - mean) / std

@@ -1,10 +1,12 @@
 """Precision-recall curves of Hamming ranking: by rank cut-off and by Hamming radius."""
 
 import numpy as np
+from sklearn.utils._param_validation import StrOptions
 
 from ..codes._selection import stable_top
+from ..utils._validation import validate_function_params
+from ._params import LABELLED_RANKING, TIES
 from ._ranking import RankingProblem, relevant_in_top
-from ._retrieval import _check_ties
 
 __all__ = ["hamming_radius_pr_curve", "precision_recall_curve"]
 
@@ -28,6 +30,7 @@ def _check_ranks(ranks, n_candidates):
     return np.unique(ranks).astype(np.intp)
 
 
+@validate_function_params({**LABELLED_RANKING, "ranks": ["array-like", None], "ties": TIES})
 def precision_recall_curve(
     query_codes, db_codes, y_query, y_db, *, ranks=None, ties="stable", n_jobs=None
 ):
@@ -62,7 +65,6 @@ def precision_recall_curve(
     >>> precision, recall, ranks
     (array([1.        , 0.5       , 0.66666667]), array([0.5, 0.5, 1. ]), array([1, 2, 3]))
     """
-    _check_ties(ties)
     problem = RankingProblem(query_codes, db_codes, y_query, y_db, n_jobs=n_jobs)
     ranks = _check_ranks(ranks, problem.n_candidates)
     hits = np.zeros((problem.n_query, len(ranks)))
@@ -86,6 +88,13 @@ def precision_recall_curve(
     return precision, recall, ranks
 
 
+@validate_function_params(
+    {
+        **LABELLED_RANKING,
+        "average": [StrOptions({"macro", "micro"})],
+        "no_retrieved": [StrOptions({"skip", "zero"})],
+    }
+)
 def hamming_radius_pr_curve(
     query_codes, db_codes, y_query, y_db, *, average="macro", no_retrieved="skip", n_jobs=None
 ):
@@ -126,10 +135,6 @@ def hamming_radius_pr_curve(
     >>> precision, recall, radii
     (array([1.        , 0.5       , 0.66666667]), array([0.5, 0.5, 1. ]), array([0, 1, 2]))
     """
-    if average not in ("macro", "micro"):
-        raise ValueError(f"average must be 'macro' or 'micro', got {average!r}.")
-    if no_retrieved not in ("skip", "zero"):
-        raise ValueError(f"no_retrieved must be 'skip' or 'zero', got {no_retrieved!r}.")
     problem = RankingProblem(query_codes, db_codes, y_query, y_db, n_jobs=n_jobs)
     n_radii = problem.n_bits + 1
     retrieved = np.zeros((problem.n_query, n_radii), dtype=np.int64)

@@ -12,8 +12,8 @@ from joblib import Parallel, delayed, effective_n_jobs
 
 from ..codes._bits import check_codes, codes_to_words, hamming_block, packed_to_words
 from ..codes._selection import (
-    _BYTES_PER_PAIR,
-    _MAX_BLOCK_BYTES,
+    BYTES_PER_PAIR,
+    MAX_BLOCK_BYTES,
     boundary,
     bucket_counts,
     first_in_bucket,
@@ -58,15 +58,6 @@ class Relevance:
         for w in range(q.shape[1]):
             rel |= (q[:, w, None] & self.db[None, :, w]) != 0
         return rel
-
-    def totals(self):
-        """Number of relevant database items of each query."""
-        out = np.empty(len(self.query), dtype=np.int64)
-        step = rows_per_block(len(self.db), bytes_per_pair=2)
-        for start in range(0, len(self.query), step):
-            stop = min(start + step, len(self.query))
-            out[start:stop] = self.block(start, stop).sum(axis=1)
-        return out
 
 
 class RankingProblem:
@@ -124,11 +115,11 @@ class RankingProblem:
         hist, hist_rel = bucket_counts(dist, self.n_buckets, rel)
         return dist, rel, hist, hist_rel
 
-    def block_bounds(self, bytes_per_pair=_BYTES_PER_PAIR):
+    def block_bounds(self, bytes_per_pair=BYTES_PER_PAIR):
         n_threads = effective_n_jobs(self.n_jobs)
         step = self.n_query  # no temporaries per pair: one block per thread
         if bytes_per_pair:
-            step = rows_per_block(self.n_db, max(_MAX_BLOCK_BYTES // n_threads, 1), bytes_per_pair)
+            step = rows_per_block(self.n_db, max(MAX_BLOCK_BYTES // n_threads, 1), bytes_per_pair)
         step = max(1, min(step, -(-self.n_query // n_threads)))
         return [(s, min(s + step, self.n_query)) for s in range(0, self.n_query, step)]
 
@@ -140,7 +131,7 @@ class RankingProblem:
         temporaries ``func`` needs per (query, database item) pair, which size the blocks
         (default: those of the numpy paths; 0: none, one block per thread).
         """
-        blocks = self.block_bounds(_BYTES_PER_PAIR if bytes_per_pair is None else bytes_per_pair)
+        blocks = self.block_bounds(BYTES_PER_PAIR if bytes_per_pair is None else bytes_per_pair)
         if effective_n_jobs(self.n_jobs) == 1 or len(blocks) == 1:
             for start, stop in blocks:
                 func(start, stop)

@@ -5,13 +5,18 @@ same distance come in database order (``ties="stable"``). Relevant means "same c
 for 1-D labels and "shares at least one label" for 2-D indicator matrices.
 """
 
+import warnings
 from numbers import Integral
 
 import numpy as np
 from scipy.special import gammaln
+from sklearn.exceptions import UndefinedMetricWarning
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..codes import _kernels
 from ..codes._selection import boundary, stable_top
+from ..utils._validation import validate_function_params
+from ._params import LABELLED_RANKING, POSITIVE_INT, TIES
 from ._ranking import RankingProblem, harmonic, relevant_in_top
 
 __all__ = [
@@ -23,55 +28,45 @@ __all__ = [
 ]
 
 _DEFAULTS = {"normalize": "retrieved", "no_relevant": "zero", "ties": "stable"}
+# What the published hashing evaluations share: divide by the relevant items retrieved, a
+# query without one counts 0. Code that sorts with an unstable quicksort has no
+# reproducible tie order; the closest deterministic choice, database order, is used.
+_PUBLISHED = _DEFAULTS
 
-#: Conventions of published evaluation code for mAP@R (see ``REFERENCE.md``, section 3).
-#: Published code that sorts with an unstable quicksort has no reproducible tie order; the
-#: closest deterministic choice, database order, is used.
+#: Conventions of published evaluation code for mAP@R. The six published hashing
+#: evaluations that agree are aliases of one convention (``MAP_PRESETS["deephash"] is
+#: MAP_PRESETS["idrae"]``).
 MAP_PRESETS = {
-    "idrae": {"normalize": "retrieved", "no_relevant": "zero", "ties": "stable"},
-    "deephash": {"normalize": "retrieved", "no_relevant": "zero", "ties": "stable"},
-    "greedyhash": {"normalize": "retrieved", "no_relevant": "zero", "ties": "stable"},
-    "cibhash": {"normalize": "retrieved", "no_relevant": "zero", "ties": "stable"},
-    "ssdh": {"normalize": "retrieved", "no_relevant": "zero", "ties": "stable"},
-    "fire": {"normalize": "retrieved", "no_relevant": "zero", "ties": "stable"},
-    "fire_old_eval": {"normalize": "retrieved", "no_relevant": "skip", "ties": "stable"},
-    "sklearn": {"normalize": "relevant", "no_relevant": "zero", "ties": "stable"},
-}
-
-_CHOICES = {
-    "normalize": ("retrieved", "relevant", "min"),
-    "no_relevant": ("zero", "skip"),
-    "ties": ("stable", "expected"),
+    "idrae": _PUBLISHED,
+    "deephash": _PUBLISHED,
+    "greedyhash": _PUBLISHED,
+    "cibhash": _PUBLISHED,
+    "ssdh": _PUBLISHED,
+    "fire": _PUBLISHED,
+    "fire_old_eval": {**_PUBLISHED, "no_relevant": "skip"},
+    "sklearn": {**_PUBLISHED, "normalize": "relevant"},
 }
 
 
 def _resolve_options(preset, **options):
-    if preset is None:
-        base = _DEFAULTS
-    elif isinstance(preset, str) and preset in MAP_PRESETS:
-        base = MAP_PRESETS[preset]
-    else:
-        raise ValueError(f"preset must be None or one of {sorted(MAP_PRESETS)}, got {preset!r}.")
-    resolved = {}
-    for name, value in options.items():
-        value = base[name] if value is None else value
-        if value not in _CHOICES[name]:
-            raise ValueError(f"{name} must be one of {_CHOICES[name]}, got {value!r}.")
-        resolved[name] = value
-    return resolved
-
-
-def _check_cutoff(value, name, n_candidates, *, allow_none):
-    if value is None and allow_none:
-        return n_candidates
-    if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    return int(min(value, n_candidates))
+    """The preset's conventions (the defaults for ``None``), explicit arguments winning."""
+    base = _DEFAULTS if preset is None else MAP_PRESETS[preset]
+    return {name: base[name] if value is None else value for name, value in options.items()}
 
 
 def _mean(values, keep):
+    """Mean of ``values[keep]``; 0 with an ``UndefinedMetricWarning`` when none is kept."""
     values = values[keep]
-    return float(values.mean()) if values.size else 0.0
+    if values.size == 0:
+        warnings.warn(
+            "No query has a relevant item (or retrieves one), so the mean over the queries "
+            "that do is undefined; it is reported as 0.0. Use 'zero' instead of 'skip' to "
+            "count such queries as 0.",
+            UndefinedMetricWarning,
+            stacklevel=3,
+        )
+        return 0.0
+    return float(values.mean())
 
 
 def _expected_bucket_sums(n, r, start, rel_before, taken, H):
@@ -231,6 +226,17 @@ def _expected_numerators(hist, hist_rel, R, normalize, H):
     return num, retrieved
 
 
+@validate_function_params(
+    {
+        **LABELLED_RANKING,
+        "at": [POSITIVE_INT, None],
+        "normalize": [StrOptions({"retrieved", "relevant", "min"}), None],
+        "no_relevant": [StrOptions({"zero", "skip"}), None],
+        "ties": [*TIES, None],
+        "preset": [StrOptions(set(MAP_PRESETS)), None],
+        "average": ["boolean"],
+    }
+)
 def mean_average_precision(
     query_codes,
     db_codes,
@@ -317,7 +323,7 @@ def mean_average_precision(
     """
     options = _resolve_options(preset, normalize=normalize, no_relevant=no_relevant, ties=ties)
     problem = RankingProblem(query_codes, db_codes, y_query, y_db, n_jobs=n_jobs)
-    R = _check_cutoff(at, "at", problem.n_candidates, allow_none=True)
+    R = problem.n_candidates if at is None else min(at, problem.n_candidates)
     ap, has_relevant = _average_precisions(problem, R, options["normalize"], options["ties"])
     keep = has_relevant if options["no_relevant"] == "skip" else slice(None)
     if not average:
@@ -342,11 +348,7 @@ def _relevant_counts(problem, k, ties):
     return in_top, total
 
 
-def _check_ties(ties):
-    if ties not in _CHOICES["ties"]:
-        raise ValueError(f"ties must be one of {_CHOICES['ties']}, got {ties!r}.")
-
-
+@validate_function_params({**LABELLED_RANKING, "k": [POSITIVE_INT], "ties": TIES})
 def precision_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable", n_jobs=None):
     """Mean precision of the ``k`` nearest database items (P@k).
 
@@ -376,7 +378,6 @@ def precision_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable"
     >>> precision_at_k([[0, 1]], [[0, 1], [1, 1], [1, 0]], [0], [0, 1, 0], k=2)
     0.5
     """
-    _check_ties(ties)
     problem = RankingProblem(query_codes, db_codes, y_query, y_db, n_jobs=n_jobs)
     k = _check_k(k, problem)
     in_top, _ = _relevant_counts(problem, k, ties)
@@ -384,8 +385,6 @@ def precision_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable"
 
 
 def _check_k(k, problem):
-    if not isinstance(k, Integral) or isinstance(k, bool) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}.")
     if k > problem.n_candidates:
         raise ValueError(
             f"k={k} is larger than the {problem.n_candidates} database items that can be "
@@ -394,6 +393,14 @@ def _check_k(k, problem):
     return int(k)
 
 
+@validate_function_params(
+    {
+        **LABELLED_RANKING,
+        "k": [POSITIVE_INT],
+        "ties": TIES,
+        "no_relevant": [StrOptions({"zero", "skip"})],
+    }
+)
 def recall_at_k(
     query_codes, db_codes, y_query, y_db, *, k=100, ties="stable", no_relevant="zero", n_jobs=None
 ):
@@ -422,11 +429,6 @@ def recall_at_k(
     >>> recall_at_k([[0, 1]], [[0, 1], [1, 1], [1, 0]], [0], [0, 1, 0], k=2)
     0.5
     """
-    _check_ties(ties)
-    if no_relevant not in _CHOICES["no_relevant"]:
-        raise ValueError(
-            f"no_relevant must be one of {_CHOICES['no_relevant']}, got {no_relevant!r}."
-        )
     problem = RankingProblem(query_codes, db_codes, y_query, y_db, n_jobs=n_jobs)
     k = _check_k(k, problem)
     in_top, total = _relevant_counts(problem, k, ties)
@@ -435,6 +437,13 @@ def recall_at_k(
     return _mean(recall, total > 0 if no_relevant == "skip" else slice(None))
 
 
+@validate_function_params(
+    {
+        **LABELLED_RANKING,
+        "radius": [Interval(Integral, 0, None, closed="left")],
+        "no_retrieved": [StrOptions({"zero", "skip"})],
+    }
+)
 def precision_within_radius(
     query_codes, db_codes, y_query, y_db, *, radius=2, no_retrieved="zero", n_jobs=None
 ):
@@ -462,10 +471,6 @@ def precision_within_radius(
     ...                         [0, 0, 1], radius=1)
     0.5
     """
-    if not isinstance(radius, Integral) or isinstance(radius, bool) or radius < 0:
-        raise ValueError(f"radius must be a non-negative integer, got {radius!r}.")
-    if no_retrieved not in ("zero", "skip"):
-        raise ValueError(f"no_retrieved must be 'zero' or 'skip', got {no_retrieved!r}.")
     problem = RankingProblem(query_codes, db_codes, y_query, y_db, n_jobs=n_jobs)
     cut = min(int(radius), problem.n_bits) + 1
     retrieved = np.zeros(problem.n_query, dtype=np.int64)

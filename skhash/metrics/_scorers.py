@@ -4,8 +4,11 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.pipeline import Pipeline
+from sklearn.utils._param_validation import StrOptions
 
-from ._neighbours import neighbour_recall
+from ..utils._validation import validate_function_params
+from ._neighbors import neighbor_recall
+from ._params import POSITIVE_INT
 from ._retrieval import (
     mean_average_precision,
     precision_at_k,
@@ -16,7 +19,7 @@ from ._retrieval import (
 __all__ = [
     "make_retrieval_scorer",
     "map_scorer",
-    "neighbour_recall_scorer",
+    "neighbor_recall_scorer",
     "precision_scorer",
 ]
 
@@ -58,7 +61,8 @@ class _RetrievalScorer:
         if isinstance(estimator, Pipeline) and len(estimator) > 1:
             X = estimator[:-1].transform(X)
         queries = retriever.encode(X)
-        db = retriever._database_codes()
+        packed = retriever.packed_codes_
+        db = retriever.codes_ if packed is None else packed.unpack()
         return self.metric(queries, db, y, retriever.labels_, **self.kwargs)
 
     def __repr__(self):
@@ -171,8 +175,8 @@ def precision_scorer(k=100, **metric_kw):
     return make_retrieval_scorer(precision_at_k, k=k, **metric_kw)
 
 
-class _NeighbourRecallScorer:
-    """Picklable label-free scorer; see :func:`neighbour_recall_scorer`."""
+class _NeighborRecallScorer:
+    """Picklable label-free scorer; see :func:`neighbor_recall_scorer`."""
 
     def __init__(self, kwargs):
         self.kwargs = kwargs
@@ -180,18 +184,21 @@ class _NeighbourRecallScorer:
     def __call__(self, estimator, X, y=None):
         if _final_retriever(estimator) is not None:
             raise TypeError(
-                "neighbour_recall_scorer scores hashers (or pipelines ending in one): a "
+                "neighbor_recall_scorer scores hashers (or pipelines ending in one): a "
                 "retriever keeps only the codes of its database, not its features."
             )
-        return neighbour_recall(estimator.transform(X), None, X, None, **self.kwargs)
+        return neighbor_recall(estimator.transform(X), None, X, None, **self.kwargs)
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
-        return f"neighbour_recall_scorer({args})"
+        return f"neighbor_recall_scorer({args})"
 
 
-def neighbour_recall_scorer(k=10, at=100, metric="euclidean"):
-    """Label-free scorer: :func:`neighbour_recall` of each fold against itself.
+@validate_function_params(
+    {"k": [POSITIVE_INT], "at": [POSITIVE_INT], "metric": [StrOptions({"euclidean", "cosine"})]}
+)
+def neighbor_recall_scorer(k=10, at=100, metric="euclidean"):
+    """Label-free scorer: :func:`neighbor_recall` of each fold against itself.
 
     Every sample of the fold is a query ranked against the rest of the fold; its ``k``
     exact nearest neighbours in the features given to the scorer (``X``, before any step
@@ -201,7 +208,7 @@ def neighbour_recall_scorer(k=10, at=100, metric="euclidean"):
     Parameters
     ----------
     k, at, metric :
-        See :func:`neighbour_recall`.
+        See :func:`neighbor_recall`.
 
     Returns
     -------
@@ -213,15 +220,11 @@ def neighbour_recall_scorer(k=10, at=100, metric="euclidean"):
     >>> import numpy as np
     >>> from sklearn.model_selection import GridSearchCV
     >>> from skhash import ITQHasher
-    >>> from skhash.metrics import neighbour_recall_scorer
+    >>> from skhash.metrics import neighbor_recall_scorer
     >>> X = np.random.default_rng(0).normal(size=(300, 16))
     >>> search = GridSearchCV(ITQHasher(random_state=0), {"n_bits": [4, 16]},
-    ...                       scoring=neighbour_recall_scorer(k=5, at=20), cv=2).fit(X)
+    ...                       scoring=neighbor_recall_scorer(k=5, at=20), cv=2).fit(X)
     >>> search.best_params_
     {'n_bits': 16}
     """
-    neighbour_recall(
-        np.zeros((max(k, at) + 2, 1), np.uint8), None, np.eye(max(k, at) + 2), k=k, at=at,
-        metric=metric,
-    )  # fmt: skip
-    return _NeighbourRecallScorer({"k": k, "at": at, "metric": metric})
+    return _NeighborRecallScorer({"k": k, "at": at, "metric": metric})

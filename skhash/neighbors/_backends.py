@@ -2,8 +2,8 @@
 
 Every backend returns exactly the same neighbours in the same order: by distance, then by
 database index; radius search is inclusive. A backend is built from validated 0/1 codes,
-keeps them packed (the retriever's one copy of its database), and answers
-``kneighbors(codes, k)``, ``radius_neighbors(codes, radius)`` and ``database_codes()``.
+keeps them packed (the retriever's one copy of its database), and implements
+:class:`~skhash.neighbors._search.SearchBackend`.
 """
 
 from contextlib import contextmanager
@@ -23,6 +23,7 @@ from ..codes._bits import (
 from ..codes._selection import rows_per_block, select_within, sort_csr, stable_top
 from ..utils import import_optional
 from ..utils._torch import resolve_device, usable_device
+from ._search import SearchBackend
 
 __all__ = ["BACKENDS", "make_backend"]
 
@@ -59,7 +60,7 @@ def within_in_block(query_words, block, radius, compiled):
     return rows, d, ind
 
 
-class NumpySearch:
+class NumpySearch(SearchBackend):
     """XOR and popcount on packed ``uint64`` words, blocked, threaded: the compiled kernels
     of :mod:`skhash.codes._kernels` when numba is installed, else numpy
     (:func:`numpy.bitwise_count`), with identical results."""
@@ -152,7 +153,7 @@ def _concat_csr(parts, n_rows, index_ordered=False, sort=True):
     return sort_csr(rows, dist, ind, n_rows, index_ordered=index_ordered, by_distance=sort)
 
 
-class FaissSearch:
+class FaissSearch(SearchBackend):
     """faiss ``IndexBinaryFlat`` with the (distance, index) order and an inclusive radius.
 
     faiss wants whole bytes: codes are packed little-endian (faiss's bit order) and padded
@@ -214,7 +215,7 @@ class FaissSearch:
         self.__init__(codes, n_jobs=state["n_jobs"])
 
 
-class TorchSearch:
+class TorchSearch(SearchBackend):
     """Distances as one matrix product on a torch device (CUDA, or the CPU).
 
     Codes become +-1 vectors, whose dot product is ``n_bits - 2 * distance``: a float32
@@ -230,7 +231,7 @@ class TorchSearch:
     _BLOCK_BITS = 2**22
     _RESULT_BYTES = 64 * 2**20
 
-    def __init__(self, codes, n_jobs=None, device="auto"):
+    def __init__(self, codes, device="auto"):
         _import_torch()  # a clear ImportError when torch is missing
         self.device = resolve_device(device)
         self.n_bits = codes.shape[1]
@@ -336,5 +337,5 @@ def make_backend(name, codes, *, n_jobs=None, device="auto"):
     if name == "auto":
         name = "faiss" if faiss_available() else "numpy"
     if name == "torch":
-        return TorchSearch(codes, n_jobs=n_jobs, device=device)
+        return TorchSearch(codes, device=device)  # the device runs its own threads
     return BACKENDS[name](codes, n_jobs=n_jobs)

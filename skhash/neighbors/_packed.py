@@ -15,6 +15,7 @@ from ..codes import _kernels
 from ..codes._bits import distance_dtype, pack_codes, packed_to_words
 from ..codes._selection import sort_csr, stable_top
 from ._backends import database_layout, nearest_in_block, within_in_block
+from ._search import SearchBackend
 
 __all__ = ["PackedSearch"]
 
@@ -25,7 +26,7 @@ _MAX_QUERIES_PER_BLOCK = 256
 _MIN_DB_ROWS_PER_BLOCK = 8192
 
 
-class PackedSearch:
+class PackedSearch(SearchBackend):
     """Blocked search of :class:`~skhash.PackedCodes`, with the numpy backend's order.
 
     Results are those of every other backend: by distance, then database index, with an

@@ -10,6 +10,7 @@ from ._validation import (
     check_n_jobs,
     check_no_bool_integers,
     check_same_label_kind,
+    validate_function_params,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "check_same_label_kind",
     "import_optional",
     "limit_threads",
+    "validate_function_params",
 ]

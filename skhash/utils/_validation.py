@@ -1,11 +1,13 @@
 """Validation rules that scikit-learn's parameter constraints do not express."""
 
+import functools
+import inspect
 import warnings
 from numbers import Integral
 
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
-from sklearn.utils._param_validation import Interval, InvalidParameterError
+from sklearn.utils._param_validation import Interval, InvalidParameterError, validate_params
 
 __all__ = [
     "N_JOBS_CONSTRAINT",
@@ -14,6 +16,7 @@ __all__ = [
     "check_n_jobs",
     "check_no_bool_integers",
     "check_same_label_kind",
+    "validate_function_params",
 ]
 
 
@@ -21,6 +24,16 @@ def _takes_integers(constraints):
     return any(
         c is Integral or (isinstance(c, Interval) and c.type is Integral) for c in constraints
     )
+
+
+def _refuse_bool_integers(params, constraints, owner):
+    for name, allowed in constraints.items():
+        value = params.get(name)
+        if isinstance(value, bool | np.bool_) and _takes_integers(allowed):
+            raise InvalidParameterError(
+                f"The {name!r} parameter of {owner} must be an integer, got the boolean "
+                f"{value!r}: pass a number such as {int(value) or 1}."
+            )
 
 
 def check_no_bool_integers(estimator):
@@ -31,13 +44,26 @@ def check_no_bool_integers(estimator):
     (a ``ValueError`` and a ``TypeError``) naming the parameter.
     """
     params = estimator.get_params(deep=False)
-    for name, constraints in estimator._parameter_constraints.items():
-        value = params.get(name)
-        if isinstance(value, bool | np.bool_) and _takes_integers(constraints):
-            raise InvalidParameterError(
-                f"The {name!r} parameter of {type(estimator).__name__} must be an integer, "
-                f"got the boolean {value!r}: pass a number such as {int(value) or 1}."
-            )
+    _refuse_bool_integers(params, estimator._parameter_constraints, type(estimator).__name__)
+
+
+def validate_function_params(constraints):
+    """scikit-learn's ``validate_params`` for a public function, also refusing booleans
+    for its integer parameters (as :class:`NoBoolIntegersMixin` does for estimators)."""
+
+    def decorate(function):
+        validated = validate_params(constraints, prefer_skip_nested_validation=True)(function)
+        signature = inspect.signature(function)
+
+        @functools.wraps(function)
+        def checked(*args, **kwargs):
+            bound = signature.bind_partial(*args, **kwargs).arguments
+            _refuse_bool_integers(bound, constraints, function.__qualname__)
+            return validated(*args, **kwargs)
+
+        return checked
+
+    return decorate
 
 
 class NoBoolIntegersMixin:

@@ -1,26 +1,35 @@
 """Label-free evaluation: how many exact feature-space neighbours the Hamming ranking keeps."""
 
-from numbers import Integral
+import functools
+import warnings
 
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_array
 
 from ..codes._selection import stable_top
+from ..utils import N_JOBS_CONSTRAINT
+from ..utils._validation import validate_function_params
+from ._params import POSITIVE_INT
 from ._ranking import RankingProblem
 
-__all__ = ["neighbour_recall"]
-
-_METRICS = ("euclidean", "cosine")
+__all__ = ["deprecated_alias", "neighbor_recall"]
 
 
-def _check_positive(value, name):
-    if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)
-
-
-def neighbour_recall(
+@validate_function_params(
+    {
+        "query_codes": ["array-like"],
+        "db_codes": ["array-like", None],
+        "X_query": ["array-like"],
+        "X_db": ["array-like", None],
+        "k": [POSITIVE_INT],
+        "at": [POSITIVE_INT],
+        "metric": [StrOptions({"euclidean", "cosine"})],
+        "n_jobs": N_JOBS_CONSTRAINT,
+    }
+)
+def neighbor_recall(
     query_codes, db_codes, X_query, X_db=None, *, k=10, at=100, metric="euclidean", n_jobs=None
 ):
     """Recall of the exact ``k`` nearest neighbours (in feature space) among the Hamming top ``at``.
@@ -61,16 +70,12 @@ def neighbour_recall(
     --------
     >>> import numpy as np
     >>> from skhash import ITQHasher
-    >>> from skhash.metrics import neighbour_recall
+    >>> from skhash.metrics import neighbor_recall
     >>> X = np.random.default_rng(0).normal(size=(500, 16))
     >>> codes = ITQHasher(n_bits=16, random_state=0).fit(X).transform(X)
-    >>> round(neighbour_recall(codes[:50], codes[50:], X[:50], X[50:], k=10, at=50), 3)
+    >>> round(neighbor_recall(codes[:50], codes[50:], X[:50], X[50:], k=10, at=50), 3)
     0.654
     """
-    k = _check_positive(k, "k")
-    at = _check_positive(at, "at")
-    if metric not in _METRICS:
-        raise ValueError(f"metric must be one of {_METRICS}, got {metric!r}.")
     problem = RankingProblem(query_codes, db_codes, labels=False, n_jobs=n_jobs)
     leave_one_out = db_codes is None
     if leave_one_out and X_db is not None:
@@ -104,3 +109,20 @@ def neighbour_recall(
 
     problem.for_each_block(run)
     return float(np.mean(found / k))
+
+
+def deprecated_alias(function, old_name):
+    """``function`` under its former name, with a ``FutureWarning`` naming the new one."""
+
+    @functools.wraps(function)
+    def alias(*args, **kwargs):
+        warnings.warn(
+            f"{old_name} is deprecated: it is now spelt {function.__name__}, as "
+            f"scikit-learn spells neighbors.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return function(*args, **kwargs)
+
+    alias.__name__ = alias.__qualname__ = old_name
+    return alias

@@ -74,21 +74,20 @@ def main(argv=None):
     print(f"codes: {name}, {args.bits} bits, {n_q} queries x {n_db} database")
 
     s = args.slice
-    # The published evaluation runs once over all queries, on memory it has just allocated
-    # (page faults included); repeated runs on a slice reuse freed memory and are faster.
+    ours_call = (functools.partial(mean_average_precision, n_jobs=args.n_jobs), q, db, y_q, y_db)
+    mean_average_precision(q[:2], db, y_q[:2], y_db)  # compile (or load) the kernel first
+    # First call against first call (the published evaluation runs once), then warm
+    # against warm below: each side's first run pays for memory the later runs find mapped.
     dense_call = (dense_map, q[:s], db, y_q[:s], y_db, [n_db, 1000], "quicksort")
     t_cold = timed(*dense_call)[0] / s
+    t_ours_cold = timed(*ours_call)[0] / n_q
     exact = dense_map(q[:s], db, y_q[:s], y_db, [n_db, 1000], "stable")
     for R, at in [(n_db, None), (1000, 1000)]:
         ours = mean_average_precision(q[:s], db, y_q[:s], y_db, at=at)
         assert abs(ours - exact[R]) < 1e-9, (ours, exact[R])
-    mean_average_precision(q[:2], db, y_q[:2], y_db)  # compile (or load) the kernel first
 
     # The headline ratios: best of three, the calls taking turns (the machine may be shared).
-    calls = [
-        dense_call,
-        (functools.partial(mean_average_precision, n_jobs=args.n_jobs), q, db, y_q, y_db),
-    ]
+    calls = [dense_call, ours_call]
     try:
         import faiss
 
@@ -110,9 +109,9 @@ def main(argv=None):
     versus = f", {times[1] / faiss_time:.2f}x faiss k=1" if faiss_time else ""
     print(
         f"best of 3, interleaved: mAP@all {times[1]:.3f} s for {n_q} queries, "
-        f"{t_dense / (times[1] / n_q):.0f}x faster per query than the dense evaluation{versus}; "
-        f"{t_cold / (times[1] / n_q):.0f}x its first run "
-        f"({t_cold * 1e3:.2f} ms/query, on fresh memory)"
+        f"{t_dense / (times[1] / n_q):.0f}x faster per query than the dense evaluation, warm "
+        f"against warm{versus}; first call against first call: {t_cold * 1e3:.2f} against "
+        f"{t_ours_cold * 1e3:.3f} ms/query, {t_cold / t_ours_cold:.0f}x"
     )
 
     rows = []

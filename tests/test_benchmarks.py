@@ -10,6 +10,7 @@ pytest.importorskip("torch")
 pytest.importorskip("matplotlib")
 
 
+@pytest.mark.quality  # runs every method of the paper on ../shared/data (30 s)
 def test_paper_benchmark_quick_mode_writes_report(tmp_path, monkeypatch):
     require_shared("cifar10_test_efficientnet_lite0.npz", "mnist_train.npz", "mnist_test.npz")
     monkeypatch.setenv("SKHASH_DATA", str(SHARED_DATA))

@@ -11,6 +11,14 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skhash import LSHHasher
 from skhash.utils.discovery import all_estimators
 
+# The checks feed tiny random (or scaled-up) data, on which the collapse and unscaled-input
+# warnings are the right answer; they are tested in test_bad_inputs.py, not counted here.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+    pytest.mark.filterwarnings("ignore:.*X holds values up to:UserWarning"),
+    pytest.mark.filterwarnings("ignore:SSDHHasher. no pair of the:UserWarning"),
+]
+
 # Tiny deep hashers: one hidden layer of 8 units, 2 epochs, CPU.
 _TINY = dict(hidden_layer_sizes=(8,), max_epochs=2, batch_size=16, device="cpu", random_state=0)
 

@@ -185,13 +185,14 @@ def test_vgg16_rejects_wrong_weights_files(tmp_path):
         VGG16Features(weights=tmp_path / "wrong.pth").fit(IMAGES)
 
 
-def test_vgg16_imagenet_by_default_fails_clearly_offline(monkeypatch):
+def test_vgg16_imagenet_by_default_fails_clearly_offline(monkeypatch, tmp_path):
     calls = []
 
     def offline(url, **kwargs):
         calls.append((url, kwargs))
         raise urllib.error.URLError("no network")
 
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
     monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
     fake_models = types.ModuleType("torchvision.models")
     fake_models.VGG16_Weights = types.SimpleNamespace(
@@ -201,16 +202,43 @@ def test_vgg16_imagenet_by_default_fails_clearly_offline(monkeypatch):
     monkeypatch.setitem(sys.modules, "torchvision.models", fake_models)
     VGG16Features(weights=None, image_size=32, device="cpu").fit(IMAGES)
     assert calls == []  # random weights: nothing to download
-    with pytest.raises(OSError, match=r"could not download.*pass its path"):
+    with pytest.raises(OSError, match=r"could not download.*put it at.*pass its path"):
         VGG16Features(device="cpu").fit(IMAGES)
     url, kwargs = calls[0]
     assert url == "https://example.invalid/vgg16-397923af.pth" and kwargs["check_hash"]
 
 
-def test_vgg16_imagenet_without_torchvision_says_to_pass_a_path(monkeypatch):
+def test_vgg16_imagenet_without_torchvision_says_where_to_put_the_file(monkeypatch, tmp_path):
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
     monkeypatch.setitem(sys.modules, "torchvision", None)
-    with pytest.raises(ImportError, match=r"torchvision.*pass its path"):
+    message = r"no ImageNet weights at .*checkpoints.*does not need torchvision"
+    with pytest.raises(OSError, match=message):
         VGG16Features(weights="imagenet", device="cpu").fit(IMAGES)
+
+
+def test_vgg16_imagenet_loads_from_the_hub_cache_without_torchvision(vgg, monkeypatch, tmp_path):
+    """The ImageNet file in torch's hub cache is read (hash checked), with no torchvision and
+    no download: a state dict written by the test stands in for torchvision's file."""
+    import hashlib
+
+    from skhash.features import _vgg
+
+    state = {key: value * 0.5 for key, value in vgg.module_.state_dict().items()}
+    scratch = tmp_path / "state.pth"
+    torch.save(state, scratch)
+    name = f"vgg16-{hashlib.sha256(scratch.read_bytes()).hexdigest()[:8]}.pth"
+    (tmp_path / "checkpoints").mkdir()
+    scratch.rename(tmp_path / "checkpoints" / name)
+    monkeypatch.setattr(_vgg, "_IMAGENET_FILE", name)
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", None)  # never called
+    monkeypatch.setitem(sys.modules, "torchvision", None)
+    features = VGG16Features(image_size=32, device="cpu").fit(IMAGES).transform(IMAGES)
+    expected = _reference_vgg16(state, IMAGES, 32, "fc7")
+    np.testing.assert_allclose(features, expected, rtol=1e-4, atol=1e-4)
+    (tmp_path / "checkpoints" / name).write_bytes(b"not the weights")
+    with pytest.raises(ValueError, match="is not torchvision's"):
+        VGG16Features(image_size=32, device="cpu").fit(IMAGES)
 
 
 # --- input formats ------------------------------------------------------------------------
@@ -371,6 +399,7 @@ def test_verbose_shows_progress(effnet_random, capsys):
 # --- EfficientNet-Lite0: the real ImageNet features ------------------------------------------
 
 
+@pytest.mark.quality  # 10,000 CIFAR-10 images through the network (15 s)
 def test_efficientnet_lite0_matches_the_stored_features(shared_data):
     images = np.load(shared_data / "cifar10_test.npz")["images"][:256]
     stored = np.load(shared_data / "cifar10_test_efficientnet_lite0.npz")["features"][:256]
@@ -395,6 +424,7 @@ def retrieval_map(first_step, X_db, y_db, X_query, y_query):
 pixels = FunctionTransformer(lambda X: X.reshape(len(X), -1) / 255.0)
 
 
+@pytest.mark.quality
 def test_pipeline_from_pixels_beats_raw_pixels(shared_data):
     # Reduced version of benchmarks/bench_features.py (2,000 / 500 images there): 200 images
     # take about 25 s on 2 CPU cores.
@@ -418,3 +448,12 @@ def test_dask_images_give_lazy_features_equal_to_numpy():
     lazy = extractor.transform(da.from_array(IMAGES, chunks=(3, -1, -1, -1)))
     assert isinstance(lazy, da.Array) and lazy.dtype == np.float32
     np.testing.assert_allclose(lazy.compute(), extractor.transform(IMAGES), rtol=1e-5, atol=1e-6)
+
+
+def test_read_only_images_as_from_pil_give_no_warning(vgg):
+    """np.asarray(PIL.Image) is read-only: no torch "not writable" warning from skhash."""
+    frozen = IMAGES.copy()
+    frozen.setflags(write=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(vgg.transform(frozen), vgg.transform(IMAGES))

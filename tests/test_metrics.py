@@ -307,7 +307,7 @@ def test_threads_and_blocks_do_not_change_results(monkeypatch):
     q, db, yq, ydb = random_problem(9, n_query=300, n_db=400, n_bits=20)
     expected = reference_map(q, db, yq, ydb, at=30)
     # tiny blocks: many blocks of few queries, run in two threads
-    monkeypatch.setattr(_ranking, "_MAX_BLOCK_BYTES", 400 * 24 * 7)
+    monkeypatch.setattr(_ranking, "MAX_BLOCK_BYTES", 400 * 24 * 7)
     for n_jobs in [None, 2]:
         assert mean_average_precision(q, db, yq, ydb, at=30, n_jobs=n_jobs) == pytest.approx(
             expected, abs=1e-12

@@ -17,6 +17,7 @@ def blas_threads():
 
 
 @pytest.mark.parametrize("name", sorted(HASHERS))
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # tiny fits
 @pytest.mark.parametrize("n_jobs", [None, 2])
 def test_threads_inside_fit_and_transform_are_n_jobs_and_restored(name, n_jobs, monkeypatch):
     cls = HASHERS[name]

@@ -96,15 +96,16 @@ class _AutoencoderHasher(BaseDeepHasher):
         Bits beyond ITQ's limit ``min(n_samples, n_features)`` start as Gaussian random
         projections of the centred data (LSH), so every ``n_bits`` has a start.
         """
-        X = X.numpy().astype(np.float64)
+        X = X.numpy()  # float32, as the networks: ITQ then copies nothing of X
         seed = int(torch.randint(np.iinfo(np.int32).max, (1,)).item())
         n_itq = min(self.n_bits, *X.shape)
         itq = ITQHasher(n_bits=n_itq, random_state=seed).fit(X)
-        weight = itq.components_.T @ itq.rotation_
+        weight = (itq.components_.T @ itq.rotation_).astype(np.float64)
         if n_itq < self.n_bits:
             rng = np.random.default_rng(seed)
             weight = np.hstack([weight, rng.standard_normal((X.shape[1], self.n_bits - n_itq))])
-        std = ((X - itq.mean_) @ weight).std(axis=0)
+        # The projections' spread without a centred copy of X (float64: n_samples x n_bits).
+        std = (X @ weight.astype(np.float32) - itq.mean_ @ weight).std(axis=0)
         weight = weight * (self._init_logit_scale / np.where(std > 0, std, 1.0))
         return (
             torch.tensor(np.ascontiguousarray(weight.T), dtype=torch.float32),

@@ -238,7 +238,7 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
             self._warn_if_unscaled(X)
             self.device_ = resolve_device(self.device)
             seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-            X_cpu = torch.tensor(X, dtype=torch.float32)
+            X_cpu = _float32_tensor(X)
             Y_cpu = None if Y is None else torch.tensor(Y, dtype=torch.float32)
             with self._threads():
                 self._build(X_cpu, seed)
@@ -483,6 +483,14 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "module_")
+
+
+def _float32_tensor(X):
+    """``X`` as a float32 CPU tensor, sharing the memory of a writable float32 array (the
+    loop never writes to it), else a copy."""
+    if X.dtype == np.float32 and X.flags.writeable and X.flags.c_contiguous:
+        return torch.from_numpy(X)
+    return torch.tensor(X, dtype=torch.float32)
 
 
 # Module initialisation draws from torch's global RNG: one fit seeds and builds at a time.

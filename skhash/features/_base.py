@@ -229,7 +229,12 @@ class BaseImageFeatures(
 
     def _to_tensor(self, torch, batch, layout):
         """Images of one batch as a float32 NCHW tensor of 0-255 values, 3 channels."""
-        x = torch.from_numpy(np.ascontiguousarray(batch)).to(self.device_)
+        batch = np.ascontiguousarray(batch)
+        # Read-only arrays (np.asarray of a PIL image) are copied: torch.from_numpy would
+        # share them and warn that they are not writable.
+        x = (torch.from_numpy(batch) if batch.flags.writeable else torch.tensor(batch)).to(
+            self.device_
+        )
         if layout == "nhw":
             x = x[:, None]
         elif layout == "nhwc":

@@ -1,6 +1,8 @@
 """VGG16 activations (fc7, fc6 or pool5) as image features."""
 
+import hashlib
 import os
+from pathlib import Path
 
 from sklearn.utils._param_validation import StrOptions
 
@@ -9,6 +11,7 @@ from ._base import BaseImageFeatures, load_weights
 __all__ = ["VGG16Features"]
 
 # torchvision's ``VGG16_Weights.IMAGENET1K_V1`` file; the suffix is the start of its SHA-256.
+_IMAGENET_FILE = "vgg16-397923af.pth"
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)
 _IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -25,10 +28,12 @@ class VGG16Features(BaseImageFeatures):
     Parameters
     ----------
     weights : "imagenet", path or None, default="imagenet"
-        ``"imagenet"``: torchvision's ImageNet weights, downloaded once into the torch hub
-        cache from the address torchvision publishes (install the ``vgg`` extra, or the
-        torchvision that matches your torch; without it an ``ImportError``, and offline
-        an ``OSError``, says how to pass a file instead). A path: a file holding a VGG16
+        ``"imagenet"``: torchvision's ImageNet weights ``vgg16-397923af.pth``, read from
+        torch's hub cache (``torch.hub.get_dir()/checkpoints``, checked against its
+        SHA-256) where torchvision or an earlier fit put them; if absent, torch's hub
+        loader downloads them once from the address torchvision publishes, when
+        torchvision is installed. skhash itself does not need torchvision: without it, or
+        offline, an ``OSError`` says where to put the file. A path: a file holding a VGG16
         state dict with torchvision's keys (``features.N.*``, ``classifier.N.*``), such as
         torchvision's ``vgg16-397923af.pth`` downloaded elsewhere. ``None``: random weights
         (fixed seed), an explicit opt-in for tests: the features are meaningless for
@@ -124,7 +129,13 @@ class VGG16Features(BaseImageFeatures):
         return load_weights(torch, module, weights, name="VGG16Features")
 
     def _download_imagenet_weights(self, torch):
-        url = _imagenet_weights_url()
+        """torchvision's ImageNet state dict from torch's hub cache, else downloaded by
+        torch's hub loader from the address torchvision publishes (when it is installed)."""
+        cached = imagenet_weights_path(torch)
+        if cached.exists():
+            check_sha256_prefix(cached, _IMAGENET_FILE)
+            return cached
+        url = _imagenet_weights_url(cached)
         try:
             return torch.hub.load_state_dict_from_url(
                 url,
@@ -136,9 +147,9 @@ class VGG16Features(BaseImageFeatures):
         except OSError as exc:
             raise OSError(
                 f"VGG16Features(weights='imagenet') could not download the ImageNet weights "
-                f"from {url} ({exc}). Download that file where a network is "
-                f"available and pass its path: VGG16Features(weights='path/to/"
-                f"vgg16-397923af.pth')."
+                f"from {url} ({exc}). Download that file where a network is available and "
+                f"put it at {cached}, or pass its path: VGG16Features(weights='path/to/"
+                f"{_IMAGENET_FILE}')."
             ) from exc
 
     def _preprocess(self, torch, x):
@@ -159,15 +170,36 @@ class VGG16Features(BaseImageFeatures):
         return self.module_.extract(x, self.layer)
 
 
-def _imagenet_weights_url():
+def imagenet_weights_path(torch):
+    """Where torch's hub loader caches torchvision's VGG16 ImageNet file."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / _IMAGENET_FILE
+
+
+def check_sha256_prefix(path, name):
+    """Refuse a file whose SHA-256 does not start with the hex digits after the last ``-``
+    of ``name`` (torch hub's naming of verified files)."""
+    expected = Path(name).stem.rsplit("-", 1)[-1]
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for chunk in iter(lambda: file.read(2**24), b""):
+            digest.update(chunk)
+    if not digest.hexdigest().startswith(expected):
+        raise ValueError(
+            f"VGG16Features: {path} is not torchvision's {name} (its SHA-256 starts with "
+            f"{digest.hexdigest()[:8]}, not {expected}); delete it and download it again."
+        )
+
+
+def _imagenet_weights_url(cached):
     """Address of torchvision's VGG16 ImageNet file, as torchvision itself publishes it."""
     try:
         from torchvision.models import VGG16_Weights
-    except Exception as exc:  # missing, or built against another torch
-        raise ImportError(
-            f"VGG16Features(weights='imagenet') takes the address of the ImageNet weights from "
-            f"torchvision, which does not import here ({exc}). Install the torchvision that "
-            f"matches your torch, or download torchvision's vgg16-397923af.pth elsewhere and "
-            f"pass its path: VGG16Features(weights='path/to/vgg16-397923af.pth')."
+    except Exception as exc:  # not installed (skhash does not need it), or another torch's
+        raise OSError(
+            f"VGG16Features(weights='imagenet') found no ImageNet weights at {cached}, and "
+            f"torchvision, which publishes their address, does not import here ({exc}). "
+            f"skhash does not need torchvision: download torchvision's {_IMAGENET_FILE} "
+            f"(the VGG16 IMAGENET1K_V1 weights) and put it there, or pass its path: "
+            f"VGG16Features(weights='path/to/{_IMAGENET_FILE}')."
         ) from exc
     return VGG16_Weights.IMAGENET1K_V1.url

@@ -21,9 +21,14 @@ __all__ = [
 ]
 
 
-def row_blocks(n_rows, bytes_per_row):
-    """Slices of at most ``working_memory`` worth of rows (at least one row each)."""
-    return gen_batches(n_rows, get_chunk_n_rows(row_bytes=max(int(bytes_per_row), 1)))
+def row_blocks(n_rows, bytes_per_row, max_bytes=None):
+    """Slices of at most ``working_memory`` (and ``max_bytes``) worth of rows, at least one
+    row each."""
+    row_bytes = max(int(bytes_per_row), 1)
+    n_block = get_chunk_n_rows(row_bytes=row_bytes)
+    if max_bytes is not None:
+        n_block = max(1, min(n_block, max_bytes // row_bytes))
+    return gen_batches(n_rows, n_block)
 
 
 def _block_squared_distances(X_block, centres, centre_norms):

@@ -9,24 +9,45 @@ from sklearn.utils._param_validation import Interval
 
 from ..base import BaseHasher, with_threads
 from ..utils import N_JOBS_CONSTRAINT
-from ._pca import check_n_bits_within, power_of_two_scale, principal_axes, random_rotation
+from ._blocks import row_blocks
+from ._pca import (
+    BLOCK_BYTES,
+    centred_principal_axes,
+    check_n_bits_within,
+    power_of_two_scale,
+    principal_axes,
+    random_rotation,
+)
 
 __all__ = ["ITQHasher", "itq_rotation"]
+
+
+# Rows of V per block of the rotation updates (V @ R, its signs and B^T V stay in L2 cache).
+_ROTATION_BLOCK_BYTES = 256 * 2**10
 
 
 def itq_rotation(V, n_iter, rng):
     """The orthogonal ``R`` that makes ``sign(V R)`` fit ``V R`` best (Gong et al.).
 
     Starts from a random rotation and alternates ``B = sign(V R)`` with the orthogonal
-    Procrustes solution for ``R``, ``n_iter`` times; ``R`` has ``V``'s dtype.
+    Procrustes solution for ``R``, ``n_iter`` times. The products run in float32 (twice
+    as fast as float64, and the rotation only orders signs); each Procrustes step is
+    solved in float64. ``R`` has ``V``'s dtype.
     """
-    rotation = random_rotation(V.shape[1], rng, V.dtype)
-    one, minus_one = V.dtype.type(1), V.dtype.type(-1)
+    V32 = V.astype(np.float32, copy=False)
+    rotation = random_rotation(V.shape[1], rng, np.float64)
+    # Blocks of rows that stay in cache: B = sign(V R) and B^T V are made block by block.
+    blocks = list(row_blocks(V.shape[0], V.shape[1] * 4, max_bytes=_ROTATION_BLOCK_BYTES))
     for _ in range(n_iter):
-        B = np.where(V @ rotation >= 0, one, minus_one)
-        u, _, vt = np.linalg.svd(B.T @ V)
+        rotation32 = rotation.astype(np.float32)
+        cross = np.zeros((V.shape[1], V.shape[1]))
+        for rows in blocks:
+            signs = V32[rows] @ rotation32
+            np.copysign(np.float32(1), signs, out=signs)  # +1 where >= +0, else -1
+            cross += signs.T @ V32[rows]
+        u, _, vt = np.linalg.svd(cross)
         rotation = (u @ vt).T
-    return rotation
+    return rotation.astype(V.dtype, copy=False)
 
 
 class ITQHasher(BaseHasher):
@@ -143,15 +164,16 @@ class ITQHasher(BaseHasher):
             "features.",
         )
         rng = check_random_state(self.random_state)
-        self.mean_ = X.mean(axis=0)
-        X = self._centre(X)
         # One exact power-of-two scale for the PCA and for the rotation, which does not
         # depend on the scale of V: neither overflows nor underflows at any input scale.
-        scale = power_of_two_scale(X)
-        self.components_ = principal_axes(X, self.n_bits, scale=scale)
-        V = X @ self.components_.T
-        V /= V.dtype.type(scale)
-
+        if self.normalize:
+            self.mean_ = X.mean(axis=0)
+            X = self._centre(X)
+            scale = power_of_two_scale(X)
+            self.components_ = principal_axes(X, self.n_bits, scale=scale)
+        else:  # no centred copy of X: the PCA and V are computed a block at a time
+            self.mean_, self.components_, scale = centred_principal_axes(X, self.n_bits)
+        V = self._scaled_projections(X, scale)
         self.rotation_ = itq_rotation(V, self.n_iter, rng)
         self.n_iter_ = self.n_iter
         with np.errstate(over="ignore"):  # inputs near 1e200 have a loss beyond float range
@@ -161,5 +183,20 @@ class ITQHasher(BaseHasher):
             )
         return self
 
+    def _scaled_projections(self, X, scale):
+        """``V = (centred X) @ components_.T / scale``; ``X`` is centred already when
+        ``normalize``, else it is centred a block of rows at a time."""
+        if self.normalize:
+            return (X @ self.components_.T) / X.dtype.type(scale)
+        V = np.empty((X.shape[0], self.n_bits), dtype=X.dtype)
+        scaled_axes = self.components_.T / X.dtype.type(scale)  # exact: a power of two
+        for rows in row_blocks(X.shape[0], X.shape[1] * X.itemsize, max_bytes=BLOCK_BYTES):
+            V[rows] = (X[rows] - self.mean_) @ scaled_axes
+        return V
+
     def _decision_function(self, X):
-        return (self._centre(X) @ self.components_.T) @ self.rotation_
+        if self.normalize:
+            return (self._centre(X) @ self.components_.T) @ self.rotation_
+        # One product, in X's dtype: X @ P - mean @ P with P = components.T @ rotation.
+        projection = (self.components_.T @ self.rotation_).astype(X.dtype, copy=False)
+        return X @ projection - (self.mean_ @ projection).astype(X.dtype, copy=False)

@@ -58,7 +58,7 @@ def test_bi_half_layer_matches_the_released_layer(n_rows):
 def test_greedy_sign_passes_the_gradient_through():
     h = torch.tensor([[0.5, -2.0], [-0.1, 3.0]], requires_grad=True)
     B, penalty = GreedyHashHasher(alpha=0.0)._binarize(h)
-    assert torch.equal(B, torch.sign(h)) and float(penalty) == 0
+    assert torch.equal(B, torch.sign(h)) and float(penalty.detach()) == 0
     (grad,) = torch.autograd.grad((B * torch.tensor([[1.0, 2.0], [3.0, 4.0]])).sum(), h)
     assert torch.equal(grad, torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
     _, penalty = GreedyHashHasher(alpha=0.1)._binarize(h)

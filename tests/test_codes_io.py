@@ -141,3 +141,144 @@ def test_loading_never_opens_a_code_file_writable(tmp_path):
             load_codes(path, mmap_mode=mode)
     assert os.path.getsize(path) == size
     np.testing.assert_array_equal(load_codes(path, mmap_mode="c").unpack(), [[0, 1, 1], [1, 0, 0]])
+
+
+# --- files that are never lost ------------------------------------------------------------
+
+
+def test_a_failed_save_leaves_the_old_file_whole_and_no_temporary(tmp_path, monkeypatch):
+    from skhash.codes import _io
+
+    path = tmp_path / "codes.npy"
+    old = random_codes(np.random.default_rng(0), 300, 64)
+    save_codes(path, old)
+    monkeypatch.setattr(_io, "_WRITE_BLOCK_BYTES", 64 * 8)  # many blocks
+
+    calls = []
+
+    def interrupted(codes, bitorder):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # Ctrl-C in the middle of the save
+        return pack_codes(codes, bitorder)
+
+    monkeypatch.setattr(_io, "pack_codes", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        save_codes(path, random_codes(np.random.default_rng(1), 300, 64))
+    np.testing.assert_array_equal(load_codes(path).unpack(), old)
+    assert os.listdir(tmp_path) == ["codes.npy"]
+
+
+def test_a_full_disk_is_an_oserror_and_keeps_the_old_file(tmp_path, monkeypatch):
+    import errno
+
+    path = tmp_path / "codes.npy"
+    old = random_codes(np.random.default_rng(0), 100, 16)
+    save_codes(path, old)
+
+    def full(fd, offset, length):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", full, raising=False)
+    with pytest.raises(OSError, match="No space left"):
+        save_codes(path, random_codes(np.random.default_rng(1), 100, 16))
+    np.testing.assert_array_equal(load_codes(path).unpack(), old)
+    assert os.listdir(tmp_path) == ["codes.npy"]
+
+
+def test_a_killed_save_leaves_the_old_file_or_the_new_one(tmp_path):
+    """SIGKILL at random moments of repeated saves: the file always loads, whole."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "codes.npy"
+    first = np.zeros((2_000_000, 64), dtype=np.uint8)
+    save_codes(path, first)
+    script = (
+        "import numpy as np, sys\n"
+        "from skhash import save_codes\n"
+        "codes = np.ones((2_000_000, 64), dtype=np.uint8)\n"
+        "print('ready', flush=True)\n"
+        "while True:\n"
+        "    save_codes(sys.argv[1], codes)\n"
+    )
+    for delay in (0.05, 0.2, 0.4):
+        process = subprocess.Popen(
+            [sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, text=True
+        )
+        assert process.stdout.readline().strip() == "ready"
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        codes = load_codes(path).unpack()  # verified against its checksum
+        assert len(codes) == 2_000_000 and codes.min() == codes.max()
+
+
+def test_a_flipped_byte_is_detected(tmp_path):
+    path = tmp_path / "codes.npy"
+    codes = random_codes(np.random.default_rng(0), 200, 40)
+    save_codes(path, codes)
+    data = bytearray(path.read_bytes())
+    data[-7] ^= 0x10
+    path.write_bytes(bytes(data))
+    for mode in (None, "r"):
+        with pytest.raises(ValueError, match="is damaged: its codes do not match the CRC32"):
+            load_codes(path, mmap_mode=mode)
+    unchecked = load_codes(path, verify=False).unpack()
+    assert (unchecked != codes).sum() == 1
+
+
+def test_files_without_a_checksum_still_load(tmp_path):
+    codes = random_codes(np.random.default_rng(0), 30, 12)
+    dtype = np.dtype([("skhash:n_bits=12:bitorder=little", np.uint8, (2,))])
+    np.save(tmp_path / "old.npy", pack_codes(codes).view(dtype).ravel())
+    np.testing.assert_array_equal(load_codes(tmp_path / "old.npy").unpack(), codes)
+
+
+def test_saving_over_a_memory_mapped_file_is_safe(tmp_path):
+    path = tmp_path / "codes.npy"
+    codes = random_codes(np.random.default_rng(0), 500, 64)
+    save_codes(path, codes)
+    mapped = load_codes(path, mmap_mode="r")
+    retriever = HammingRetriever(n_neighbors=3).fit(mapped)
+    expected = retriever.kneighbors(codes[:5])
+    save_codes(path, codes[:10])  # shorter: the old map must not fault (SIGBUS)
+    np.testing.assert_array_equal(retriever.kneighbors(codes[:5])[1], expected[1])
+    save_codes(path, load_codes(path, mmap_mode="r"))  # onto itself: not zeros
+    np.testing.assert_array_equal(load_codes(path).unpack(), codes[:10])
+
+
+def test_save_codes_refuses_a_folder_and_honours_bitorder_of_packed_codes(tmp_path):
+    with pytest.raises(ValueError, match="names a folder"):
+        save_codes(str(tmp_path) + os.sep, [[0, 1]])
+    with pytest.raises(ValueError, match="names a folder"):
+        save_codes(tmp_path, [[0, 1]])
+    assert os.listdir(tmp_path) == []
+    codes = random_codes(np.random.default_rng(0), 20, 13)
+    packed = PackedCodes.from_codes(codes, bitorder="little")
+    save_codes(tmp_path / "big.npy", packed, bitorder="big")
+    loaded = load_codes(tmp_path / "big.npy")
+    assert loaded.bitorder == "big"
+    np.testing.assert_array_equal(loaded.packed, pack_codes(codes, "big"))
+    assert load_codes(save_codes(tmp_path / "own.npy", packed)).bitorder == "little"
+
+
+def test_checkpoint_saves_are_atomic(tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    from skhash import AEHasher
+    from skhash.deep import Checkpoint
+
+    path = tmp_path / "ckpt.pt"
+    X = np.random.default_rng(0).normal(size=(64, 5))
+    AEHasher(n_bits=4, max_epochs=1, callbacks=[Checkpoint(path)], random_state=0).fit(X)
+    before = path.read_bytes()
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, "save", killed)
+    with pytest.raises(KeyboardInterrupt), pytest.warns(UserWarning, match="interrupted"):
+        AEHasher(n_bits=4, max_epochs=1, callbacks=[Checkpoint(path)], random_state=1).fit(X)
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["ckpt.pt"]

@@ -313,6 +313,7 @@ def test_base_class_extension_points(X):
             max_epochs=2,
             lr=1e-2,
             optimizer="sgd",
+            optimizer_kwargs=None,
             n_jobs=None,
             device="cpu",
             random_state=None,
@@ -328,6 +329,7 @@ def test_base_class_extension_points(X):
                 max_epochs=max_epochs,
                 lr=lr,
                 optimizer=optimizer,
+                optimizer_kwargs=optimizer_kwargs,
                 n_jobs=n_jobs,
                 device=device,
                 random_state=random_state,
@@ -484,3 +486,27 @@ def test_the_fitted_model_holds_no_training_scratch(X):
 )
 def test_rendered_docstrings_have_single_braces(cls):
     assert "{{" not in cls.__doc__ and "}}" not in cls.__doc__
+
+
+def test_optimizer_kwargs_reach_the_optimiser(X, monkeypatch):
+    """The released recipes' SGD momentum and weight decay have a home."""
+    from skhash import GreedyHashHasher
+
+    seen = []
+    original = BaseDeepHasher._make_optimizer
+
+    def spy(self, params, lr=None):
+        optimizer = original(self, params, lr)
+        seen.append(optimizer.defaults)
+        return optimizer
+
+    monkeypatch.setattr(BaseDeepHasher, "_make_optimizer", spy)
+    options = {"momentum": 0.9, "weight_decay": 5e-4}
+    GreedyHashHasher(
+        n_bits=4, max_epochs=1, optimizer="sgd", optimizer_kwargs=options, random_state=0
+    ).fit(X)
+    assert seen[0]["momentum"] == 0.9 and seen[0]["weight_decay"] == 5e-4
+    with pytest.raises(ValueError, match="are not options of torch.optim.adam.Adam"):
+        AEHasher(**TINY, optimizer_kwargs={"momentum": 0.9}).fit(X)
+    with pytest.raises(ValueError, match="must not hold 'lr'"):
+        AEHasher(**TINY, optimizer_kwargs={"lr": 0.1}).fit(X)

@@ -9,11 +9,13 @@ carries its number of bits and bit order, plain :func:`numpy.load` reads it, and
 import mmap
 import os
 import re
+import zlib
 
 import numpy as np
 from sklearn.utils._param_validation import StrOptions
 
 from ..utils._dask import is_dask_array
+from ..utils._files import atomic_file, reserve_space
 from ..utils._validation import validate_function_params
 from ._bits import (
     BITORDER,
@@ -26,7 +28,7 @@ from ._bits import (
 
 __all__ = ["PackedCodes", "load_codes", "save_codes"]
 
-_FIELD = re.compile(r"^skhash:n_bits=(\d+):bitorder=(little|big)$")
+_FIELD = re.compile(r"^skhash:n_bits=(\d+):bitorder=(little|big)(?::crc32=([0-9a-f]{8}))?$")
 
 
 class PackedCodes:
@@ -107,24 +109,30 @@ def _reopen(filename, offset, shape, n_bits, bitorder):
 
 
 @validate_function_params(
-    {"path": [str, os.PathLike], "codes": ["array-like"], "bitorder": BITORDER}
+    {"path": [str, os.PathLike], "codes": ["array-like"], "bitorder": [*BITORDER, None]}
 )
-def save_codes(path, codes, *, bitorder="little"):
+def save_codes(path, codes, *, bitorder=None):
     """Save binary codes, packed, to a ``.npy`` file that :func:`load_codes` can map.
+
+    The file is written whole or not at all: to a temporary file in the same folder,
+    synced to disk, then renamed over ``path``. A kill or Ctrl-C at any moment leaves the
+    old file or the new one; a full disk raises ``OSError`` and leaves the old file. A
+    retriever that has the old file memory-mapped keeps searching the old codes. The
+    file carries a CRC32 of its codes, which :func:`load_codes` checks.
 
     Parameters
     ----------
     path : str or path-like
         Destination ``.npy`` file; ``".npy"`` is appended to a name without an
-        extension, as :func:`numpy.save` does. A ``.npz`` name is refused (the file is
-        not a zip archive).
+        extension, as :func:`numpy.save` does. A ``.npz`` name and a folder are refused.
     codes : array-like of shape (n_samples, n_bits), dask array or PackedCodes
         0/1 codes. A dask array (e.g. ``hasher.transform(dask_X)``) is computed chunk by
         chunk and each chunk written into the file, so codes larger than memory can be
-        saved. :class:`PackedCodes` are written as they are (their own bit order).
-    bitorder : {"little", "big"}, default="little"
+        saved. :class:`PackedCodes` are copied block by block.
+    bitorder : {"little", "big"}, default=None
         Bit order of the packed bytes: ``"little"`` is faiss's, ``"big"``
-        :func:`numpy.packbits`'s and PostgreSQL's.
+        :func:`numpy.packbits`'s and PostgreSQL's. ``None``: ``"little"``, or for
+        :class:`PackedCodes` their own (another one repacks them).
 
     Returns
     -------
@@ -143,51 +151,104 @@ def save_codes(path, codes, *, bitorder="little"):
     array([[1, 0, 1],
            [0, 1, 1]], dtype=uint8)
     """
-    bitorder = check_bitorder(bitorder)
-    path = os.fspath(path)
-    root, extension = os.path.splitext(path)
-    if extension.lower() == ".npz":
-        raise ValueError(
-            f"path={path!r}: a code file is a .npy file, not a .npz archive; use {root}.npy."
-        )
-    if not extension:
-        path += ".npy"
+    path = _code_file_path(path)
     if isinstance(codes, PackedCodes):
-        bitorder, n_bits = codes.bitorder, codes.n_bits
+        bitorder = bitorder or codes.bitorder
+        n_bits = codes.n_bits
     elif is_dask_array(codes):
-        n_bits = codes.shape[1] if codes.ndim == 2 else None
         if codes.ndim != 2 or np.isnan(codes.shape[0]):
             raise ValueError(
                 f"codes must be a 2-D dask array with known chunk sizes, got shape "
                 f"{codes.shape}; call codes.compute_chunk_sizes() first."
             )
+        n_bits = codes.shape[1]
     else:
         codes = check_codes(codes)
         n_bits = codes.shape[1]
-    n_bytes = -(-n_bits // 8)
-    dtype = np.dtype([(f"skhash:n_bits={n_bits}:bitorder={bitorder}", np.uint8, (n_bytes,))])
-    out = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=(int(codes.shape[0]),))
-    offset = out.offset
-    del out
-    target = _RowWriter(path, offset, (int(codes.shape[0]), n_bytes))
-    if isinstance(codes, PackedCodes):
-        step = max(1, 2**26 // n_bytes)
-        for start in range(0, len(codes), step):
-            target[start : start + step] = codes.packed[start : start + step]
-    elif is_dask_array(codes):
-        import dask.array as da
-
-        packed = codes.map_blocks(
-            _pack_block,
-            bitorder,
-            chunks=(codes.chunks[0], (n_bytes,)),
-            dtype=np.uint8,
-            meta=np.empty((0, n_bytes), dtype=np.uint8),
-        )
-        da.store(packed.rechunk({1: -1}), target, lock=False)
-    else:
-        target[:] = pack_codes(codes, bitorder)
+    bitorder = bitorder or "little"
+    n_rows, n_bytes = int(codes.shape[0]), -(-n_bits // 8)
+    with atomic_file(path) as file:
+        np.lib.format.write_array_header_1_0(file, _header(n_rows, n_bits, bitorder, 0))
+        offset = file.tell()
+        reserve_space(file, offset + n_rows * n_bytes)
+        if is_dask_array(codes):
+            file.flush()
+            checksum = _store_dask(codes, file.name, offset, (n_rows, n_bytes), bitorder)
+        else:
+            checksum = 0
+            for block in _packed_blocks(codes, bitorder, n_bytes):
+                checksum = zlib.crc32(block, checksum)
+                file.write(block.tobytes())
+        file.seek(0)
+        np.lib.format.write_array_header_1_0(file, _header(n_rows, n_bits, bitorder, checksum))
+        if file.tell() != offset:  # the checksum has a fixed width: this cannot move
+            raise RuntimeError("the code file header changed length")
     return path
+
+
+def _code_file_path(path):
+    path = os.fspath(path)
+    root, extension = os.path.splitext(path)
+    if not os.path.basename(path) or os.path.isdir(path):
+        raise ValueError(
+            f"path={path!r} names a folder: give the name of the code file, e.g. "
+            f"{os.path.join(path, 'codes.npy')!r}."
+        )
+    if extension.lower() == ".npz":
+        raise ValueError(
+            f"path={path!r}: a code file is a .npy file, not a .npz archive; use {root}.npy."
+        )
+    return path if extension else path + ".npy"
+
+
+def _header(n_rows, n_bits, bitorder, checksum):
+    field = f"skhash:n_bits={n_bits}:bitorder={bitorder}:crc32={checksum:08x}"
+    dtype = np.dtype([(field, np.uint8, (-(-n_bits // 8),))])
+    return {
+        "descr": np.lib.format.dtype_to_descr(dtype),
+        "fortran_order": False,
+        "shape": (n_rows,),
+    }
+
+
+# Rows packed and written per block: bounded memory whatever the number of codes.
+_WRITE_BLOCK_BYTES = 2**26
+
+
+def _packed_blocks(codes, bitorder, n_bytes):
+    """The packed bytes of ``codes`` (0/1 array or PackedCodes) in ``bitorder``, by blocks."""
+    step = max(1, _WRITE_BLOCK_BYTES // max(n_bytes, codes.shape[1]))
+    for start in range(0, len(codes), step):
+        if isinstance(codes, PackedCodes) and codes.bitorder == bitorder:
+            yield np.ascontiguousarray(codes.packed[start : start + step])
+        elif isinstance(codes, PackedCodes):
+            yield pack_codes(codes.unpack(start, start + step), bitorder)
+        else:
+            yield pack_codes(codes[start : start + step], bitorder)
+
+
+def _store_dask(codes, filename, offset, shape, bitorder):
+    """Compute and write a dask array's packed chunks into ``filename``; their CRC32."""
+    import dask.array as da
+
+    packed = codes.map_blocks(
+        _pack_block,
+        bitorder,
+        chunks=(codes.chunks[0], (shape[1],)),
+        dtype=np.uint8,
+        meta=np.empty((0, shape[1]), dtype=np.uint8),
+    )
+    da.store(packed.rechunk({1: -1}), _RowWriter(filename, offset, shape), lock=False)
+    return _payload_checksum(np.memmap(filename, np.uint8, "r", offset=offset, shape=shape))
+
+
+def _payload_checksum(packed):
+    """CRC32 of the packed rows, read a block at a time (a memory map is not loaded whole)."""
+    checksum = 0
+    step = max(1, _WRITE_BLOCK_BYTES // max(packed.shape[1], 1))
+    for start in range(0, len(packed), step):
+        checksum = zlib.crc32(np.ascontiguousarray(packed[start : start + step]), checksum)
+    return checksum
 
 
 def _pack_block(block, bitorder):
@@ -209,8 +270,14 @@ class _RowWriter:
         out.flush()
 
 
-@validate_function_params({"path": [str, os.PathLike], "mmap_mode": [StrOptions({"r", "c"}), None]})
-def load_codes(path, mmap_mode=None):
+@validate_function_params(
+    {
+        "path": [str, os.PathLike],
+        "mmap_mode": [StrOptions({"r", "c"}), None],
+        "verify": ["boolean"],
+    }
+)
+def load_codes(path, mmap_mode=None, *, verify=True):
     """Load codes saved by :func:`save_codes`, packed, optionally memory-mapped.
 
     Parameters
@@ -222,6 +289,12 @@ def load_codes(path, mmap_mode=None):
         than memory can be fitted by :class:`~skhash.HammingRetriever` and searched block
         by block; ``"c"`` maps it copy-on-write (changes stay in memory). The writable
         modes are refused: loading never changes a code file (``"w+"`` would truncate it).
+    verify : bool, default=True
+        Check the codes against the CRC32 that :func:`save_codes` stored in the file: a
+        damaged file is a ``ValueError``, never codes that load silently wrong. It reads
+        the whole file once (about a second per GB); ``verify=False`` skips it, e.g. to
+        memory-map a huge file that was checked before. Files written before checksums
+        existed load unchecked.
 
     Returns
     -------
@@ -246,7 +319,7 @@ def load_codes(path, mmap_mode=None):
             f"{not_ours} (its dtype is {data.dtype}). Wrap a plain array of packed bytes "
             f"with PackedCodes(packed, n_bits, bitorder) instead."
         )
-    n_bits, bitorder = int(match.group(1)), match.group(2)
+    n_bits, bitorder, checksum = int(match.group(1)), match.group(2), match.group(3)
     n_bytes = -(-n_bits // 8)
     row_bytes = data.dtype.itemsize
     if n_bits < 1 or row_bytes != n_bytes:
@@ -264,4 +337,10 @@ def load_codes(path, mmap_mode=None):
         )
     else:
         packed = np.ascontiguousarray(data[names[0]]).reshape(len(data), n_bytes)
+    if verify and checksum is not None and _payload_checksum(packed) != int(checksum, 16):
+        raise ValueError(
+            f"{filename!r} is damaged: its codes do not match the CRC32 stored when it was "
+            f"saved ({checksum}). Restore it, or save the codes again; verify=False loads "
+            f"it as it is."
+        )
     return PackedCodes(packed, n_bits, bitorder)

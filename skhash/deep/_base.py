@@ -86,7 +86,8 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
 
     Parameters shared by every deep hasher (each subclass lists them in its signature and
     passes them to ``BaseDeepHasher.__init__``): ``n_bits``, ``hidden_layer_sizes``,
-    ``activation``, ``batch_size``, ``max_epochs``, ``lr``, ``optimizer``, ``n_jobs``,
+    ``activation``, ``batch_size``, ``max_epochs``, ``lr``, ``optimizer``,
+    ``optimizer_kwargs``, ``n_jobs``,
     ``device``, ``random_state``, ``verbose``, ``callbacks``, ``validation_fraction``.
     ``n_jobs`` threads (torch and BLAS) are used
     inside ``fit`` and ``decision_function`` and the caller's settings restored after.
@@ -102,6 +103,7 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
         "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(OPTIMIZERS))],
+        "optimizer_kwargs": [dict, None],
         "n_jobs": N_JOBS_CONSTRAINT,
         "device": [str],
         "random_state": ["random_state"],
@@ -120,6 +122,7 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
         max_epochs,
         lr,
         optimizer,
+        optimizer_kwargs,
         n_jobs,
         device,
         random_state,
@@ -134,6 +137,7 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
         self.max_epochs = max_epochs
         self.lr = lr
         self.optimizer = optimizer
+        self.optimizer_kwargs = optimizer_kwargs
         self.n_jobs = n_jobs
         self.device = device
         self.random_state = random_state
@@ -156,8 +160,19 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
         raise NotImplementedError
 
     def _make_optimizer(self, params, lr=None):
-        """Optimiser of kind ``self.optimizer`` over ``params``; ``lr`` defaults to ``self.lr``."""
-        return OPTIMIZERS[self.optimizer](params, lr=self.lr if lr is None else lr)
+        """Optimiser of kind ``self.optimizer`` over ``params`` with ``optimizer_kwargs``;
+        ``lr`` defaults to ``self.lr``."""
+        options = dict(self.optimizer_kwargs or {})
+        if "lr" in options:
+            raise ValueError("optimizer_kwargs must not hold 'lr': set the learning rate with lr=.")
+        kind = OPTIMIZERS[self.optimizer]
+        try:
+            return kind(params, lr=self.lr if lr is None else lr, **options)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"optimizer_kwargs={self.optimizer_kwargs!r} are not options of "
+                f"{kind.__module__}.{kind.__name__} (optimizer={self.optimizer!r}): {exc}"
+            ) from exc
 
     def _build_optimizers(self):
         return {"model": self._make_optimizer(self.module_.parameters())}

@@ -12,9 +12,10 @@ training objective on them) to each epoch's record; a callback that reads it set
 
 import copy
 import math
-import os
 import warnings
 from numbers import Integral, Real
+
+from ..utils._files import atomic_file
 
 __all__ = ["Callback", "Checkpoint", "EarlyStopping", "LRScheduler", "ProgressBar"]
 
@@ -222,6 +223,9 @@ class LRScheduler(Callback):
 class Checkpoint(Callback):
     """Save the networks' state (``torch.save``) every ``every`` epochs, to resume or inspect.
 
+    Each save replaces the file whole (a temporary file renamed over it): a kill during a
+    save leaves the previous checkpoint.
+
     Parameters
     ----------
     path : str or path-like
@@ -248,4 +252,5 @@ class Checkpoint(Callback):
                 "module": hasher.module_.state_dict(),
                 "history": list(hasher.history_),
             }
-            torch.save(state, os.fspath(self.path))
+            with atomic_file(self.path) as file:
+                torch.save(state, file)

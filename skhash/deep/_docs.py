@@ -10,6 +10,10 @@ __all__ = ["doc_filler"]
 LOOP_PARAMS = """
     optimizer : {"adam", "adamw", "sgd", "rmsprop"}, default="adam"
         Optimiser of the networks (a critic, where there is one, has its own).
+    optimizer_kwargs : dict, default=None
+        Further options of the optimiser's torch class (not ``lr``), e.g.
+        ``{"momentum": 0.9, "weight_decay": 5e-4}`` for ``"sgd"``, the settings of
+        released code; a critic's optimiser gets them too.
     n_jobs : int, default=None
         Threads of torch and of BLAS inside ``fit`` and ``transform`` (the caller's
         settings are restored after). ``None`` means 1: small networks train fastest on

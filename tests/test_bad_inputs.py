@@ -154,7 +154,7 @@ def test_exploding_but_finite_loss_is_an_error(monkeypatch):
 
 def test_collapsed_codes_warn():
     X = load_digits().data  # unscaled 0-16 pixels, x16: every row gets one code
-    with pytest.warns(ConvergenceWarning, match="the codes collapsed .*share one code"):
+    with pytest.warns(ConvergenceWarning, match="the codes are degenerate .*share one code"):
         DEEP["SGHHasher"](n_bits=16, random_state=0, device="cpu").fit(X * 16)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
@@ -329,3 +329,95 @@ def test_deep_hashers_warn_on_unscaled_pixels(name):
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*as raw pixels")
         small(DEEP[name]).fit(X / 256)
+
+
+# --- crashes and silent answers of the audit ------------------------------------------------
+
+
+def test_a_million_threads_are_clipped_to_the_cores(codes):
+    """SSDHHasher(n_jobs=10**6) and the faiss backend with n_jobs=10**6 crashed the process."""
+    from skhash.utils._threads import limit_threads, thread_count
+
+    assert thread_count(10**6) == os.cpu_count() and thread_count(None) == 1
+    with limit_threads(10**6, torch=True) as n_threads:
+        assert n_threads == os.cpu_count()
+    db, _ = codes
+    retriever = skhash.HammingRetriever(backend="faiss", n_jobs=10**6, n_neighbors=3).fit(db)
+    np.testing.assert_array_equal(
+        retriever.kneighbors(db[:5])[1],
+        skhash.HammingRetriever(backend="numpy", n_neighbors=3).fit(db).kneighbors(db[:5])[1],
+    )
+    X = np.random.default_rng(0).normal(size=(64, 6))
+    skhash.SSDHHasher(n_bits=4, n_jobs=10**6, max_epochs=1, device="cpu", random_state=0).fit(X)
+
+
+def test_concurrent_transforms_restore_the_callers_thread_settings():
+    from concurrent.futures import ThreadPoolExecutor
+
+    import torch
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    X = np.random.default_rng(0).normal(size=(300, 20))
+    hashers = [skhash.ITQHasher(n_bits=8, random_state=0).fit(X)] + [
+        skhash.AEHasher(n_bits=8, max_epochs=1, device="cpu", random_state=0).fit(X)
+    ]
+    before_torch = torch.get_num_threads()
+    with threadpool_limits(limits=2):
+        torch.set_num_threads(2)
+        try:
+            with ThreadPoolExecutor(8) as pool:
+                list(pool.map(lambda i: hashers[i % 2].transform(X), range(40)))
+            blas = {info["num_threads"] for info in threadpool_info()}
+            assert blas == {2} and torch.get_num_threads() == 2
+        finally:
+            torch.set_num_threads(before_torch)
+
+
+@pytest.mark.parametrize("factory", ["BHNSW0", "BIVF0", "BMultiHash0x16", "BMultiHash2x0"])
+def test_faiss_factories_with_nothing_in_them_are_refused(factory, codes):
+    pytest.importorskip("faiss")
+    with pytest.raises(ValueError, match="at least"):
+        skhash.to_faiss_index(codes[0], factory)
+
+
+def test_a_protocol_and_a_count_of_queries_are_not_both_taken():
+    y = np.repeat(np.arange(3), 50)
+    with pytest.raises(ValueError, match="either protocol='cifar10-features' or n_queries"):
+        skhash.datasets.query_database_split(y, n_queries=5, protocol="cifar10-features")
+
+
+def test_one_colour_image_is_not_a_batch_of_grayscale_images():
+    from skhash.features._base import check_images
+
+    image = np.zeros((32, 32, 3), dtype=np.uint8)
+    with pytest.raises(ValueError, match=r"one \(height, width, 3\) colour image.*X\[None\]"):
+        check_images(image)
+    assert check_images(image[None])[1] == "nhwc"
+    assert check_images(np.zeros((5, 32, 32), dtype=np.uint8))[1] == "nhw"
+
+
+def test_numpy_integers_are_neighbour_counts_on_every_backend(codes):
+    db, _ = codes
+    for backend in ("numpy", "faiss"):
+        retriever = skhash.HammingRetriever(backend=backend, n_neighbors=np.int64(4)).fit(db)
+        assert retriever.kneighbors(db[:2], n_neighbors=np.int32(3))[1].shape == (2, 3)
+        assert retriever.kneighbors(db[:2])[1].shape == (2, 4)
+
+
+def test_nearly_constant_bits_and_few_distinct_codes_are_degenerate():
+    """The audit's unwarned cases: GreedyHash with ~45% nearly constant bits, SGH with 7-11
+    always-zero bits on CNN features, a database of few distinct codes."""
+    from skhash.deep._base import _degenerate_codes
+
+    rng = np.random.default_rng(0)
+    healthy = rng.random((2048, 64)) < 0.5
+    assert _degenerate_codes(healthy, 64) == []
+    nearly = healthy.copy()
+    nearly[:, :10] = rng.random((2048, 10)) < 0.02  # 10 of 64 bits nearly always 0
+    assert _degenerate_codes(nearly, 64) == [
+        "10 of the 64 bits are nearly constant (one value in more than 95% of the rows)"
+    ]
+    assert _degenerate_codes(nearly[:, 5:], 59) == []  # 5 bits: below an eighth
+    few = healthy[rng.integers(0, 40, 2048)]  # 40 distinct codes
+    assert _degenerate_codes(few, 64) == ["only 40 distinct codes for 2048 training rows"]
+    assert _degenerate_codes(rng.random((2048, 4)) < 0.5, 4) == []  # 16 codes is all of them

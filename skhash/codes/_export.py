@@ -106,14 +106,26 @@ def to_faiss_index(codes, index="BFlat", *, nprobe=None, ef_search=None, n_train
 
 
 _MULTIHASH = re.compile(r"^BMultiHash(\d+)x(\d+)$")
+_SIZED = re.compile(r"(IVF|HNSW)(\d+)")
+_SIZE_NAMES = {"IVF": "inverted lists (cells)", "HNSW": "links per node"}
 
 
 def _make_faiss_index(faiss, index, n_dims):
     if not isinstance(index, str):
         raise TypeError(f"index must be a faiss binary factory string, got {index!r}.")
+    for kind, count in _SIZED.findall(index):
+        if int(count) < 1:  # faiss accepts some of these and aborts the process later
+            raise ValueError(
+                f"index={index!r} asks for {count} {_SIZE_NAMES[kind]}: use at least 1."
+            )
     match = _MULTIHASH.match(index)
     if match:
         n_tables, key_bits = int(match.group(1)), int(match.group(2))
+        if n_tables < 1 or key_bits < 1:
+            raise ValueError(
+                f"index={index!r} needs at least one table of at least one bit, e.g. "
+                f"'BMultiHash4x16'."
+            )
         if n_tables * key_bits > n_dims:
             raise ValueError(
                 f"index={index!r} needs {n_tables * key_bits} bits but the codes have "

@@ -50,6 +50,11 @@ def query_database_split(
     (6, 24, [2, 2, 2])
     """
     if protocol is not None:
+        if n_queries is not None or n_queries_per_class is not None:
+            raise ValueError(
+                f"give either protocol={protocol!r} or n_queries / n_queries_per_class, not "
+                f"both: the protocol sets the number of queries."
+            )
         if protocol not in PROTOCOLS:
             raise ValueError(f"protocol must be one of {sorted(PROTOCOLS)}, got {protocol!r}.")
         return query_database_split(y, **PROTOCOLS[protocol], random_state=random_state)

@@ -18,7 +18,8 @@ LOOP_PARAMS = """
         Threads of torch and of BLAS inside ``fit`` and ``transform`` (the caller's
         settings are restored after). ``None`` means 1: small networks train fastest on
         one thread, and more threads than free cores made a fit 10-40x slower. ``-1``
-        uses all cores.
+        uses all cores; more than the cores are clipped to them. Fits and transforms
+        running at once in threads restore the caller's settings when the last ends.
     device : str, default="auto"
         ``"auto"`` trains on CUDA when available, else on the CPU; or a torch device name.
     verbose : bool, default=False

@@ -40,6 +40,13 @@ def check_images(X, *, name="X"):
     """
     X = np.asarray(X)
     if X.dtype == np.uint8:
+        if X.ndim == 3 and X.shape[2] in (3, 4) and min(X.shape[:2]) > 4:
+            raise ValueError(
+                f"{name} has shape {X.shape}: one (height, width, {X.shape[2]}) colour image, "
+                f"not a batch of {X.shape[0]} grayscale images of width {X.shape[2]}. Pass a "
+                f"batch: X[None] for a single image (and X[..., :3] to drop an alpha "
+                f"channel)."
+            )
         if X.ndim == 3:
             layout = "nhw"
         elif X.ndim == 4 and X.shape[3] in (1, 3):

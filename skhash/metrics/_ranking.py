@@ -8,7 +8,7 @@ no comparison sort of a whole row is run.
 """
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import Parallel, delayed
 
 from ..codes._bits import check_codes, codes_to_words, hamming_block, packed_to_words
 from ..codes._selection import (
@@ -20,6 +20,7 @@ from ..codes._selection import (
     rows_per_block,
 )
 from ..utils import check_labels, check_n_jobs, check_same_label_kind
+from ..utils._threads import thread_count
 
 
 class Relevance:
@@ -116,7 +117,7 @@ class RankingProblem:
         return dist, rel, hist, hist_rel
 
     def block_bounds(self, bytes_per_pair=BYTES_PER_PAIR):
-        n_threads = effective_n_jobs(self.n_jobs)
+        n_threads = thread_count(self.n_jobs)
         step = self.n_query  # no temporaries per pair: one block per thread
         if bytes_per_pair:
             step = rows_per_block(self.n_db, max(MAX_BLOCK_BYTES // n_threads, 1), bytes_per_pair)
@@ -132,11 +133,11 @@ class RankingProblem:
         (default: those of the numpy paths; 0: none, one block per thread).
         """
         blocks = self.block_bounds(BYTES_PER_PAIR if bytes_per_pair is None else bytes_per_pair)
-        if effective_n_jobs(self.n_jobs) == 1 or len(blocks) == 1:
+        if thread_count(self.n_jobs) == 1 or len(blocks) == 1:
             for start, stop in blocks:
                 func(start, stop)
         else:
-            Parallel(n_jobs=self.n_jobs, require="sharedmem")(
+            Parallel(n_jobs=thread_count(self.n_jobs), require="sharedmem")(
                 delayed(func)(start, stop) for start, stop in blocks
             )
 

@@ -9,7 +9,7 @@ keeps them packed (the retriever's one copy of its database), and implements
 from contextlib import contextmanager
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import Parallel, delayed
 
 from ..codes import _kernels
 from ..codes._bits import (
@@ -22,6 +22,7 @@ from ..codes._bits import (
 )
 from ..codes._selection import rows_per_block, select_within, sort_csr, stable_top
 from ..utils import import_optional
+from ..utils._threads import thread_count
 from ..utils._torch import resolve_device, usable_device
 from ._search import SearchBackend
 
@@ -88,17 +89,17 @@ class NumpySearch(SearchBackend):
 
     def _blocks(self, n_query):
         step = rows_per_block(len(self.words), _SEARCH_BLOCK_BYTES, _SEARCH_BYTES_PER_PAIR)
-        n_threads = effective_n_jobs(self.n_jobs)
+        n_threads = thread_count(self.n_jobs)
         # Enough blocks to keep every thread busy.
         step = max(1, min(step, -(-n_query // n_threads)))
         return [(s, min(s + step, n_query)) for s in range(0, n_query, step)]
 
     def _map(self, func, n_query):
         blocks = self._blocks(n_query)
-        if effective_n_jobs(self.n_jobs) == 1 or len(blocks) == 1:
+        if thread_count(self.n_jobs) == 1 or len(blocks) == 1:
             return [func(s, e) for s, e in blocks]
         # numpy releases the GIL in the XOR/popcount/bincount kernels.
-        return Parallel(n_jobs=self.n_jobs, require="sharedmem")(
+        return Parallel(n_jobs=thread_count(self.n_jobs), require="sharedmem")(
             delayed(func)(s, e) for s, e in blocks
         )
 
@@ -177,7 +178,7 @@ class FaissSearch(SearchBackend):
         small requests), then restore its setting."""
         faiss = _import_faiss()
         before = faiss.omp_get_max_threads()
-        faiss.omp_set_num_threads(effective_n_jobs(self.n_jobs))
+        faiss.omp_set_num_threads(thread_count(self.n_jobs))
         try:
             yield
         finally:

@@ -181,6 +181,7 @@ class KNeighborsMixin:
         k = self.n_neighbors if n_neighbors is None else n_neighbors
         if not isinstance(k, Integral) or isinstance(k, bool) or k < 1:
             raise ValueError(f"n_neighbors must be a positive integer, got {k!r}.")
+        k = int(k)  # numpy integers too: faiss takes Python ints only
         available = self.n_samples_fit_ - (X is None)
         if k > available:
             raise ValueError(

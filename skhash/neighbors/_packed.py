@@ -8,12 +8,13 @@ query are merged block after block, so the working memory is bounded by scikit-l
 """
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import Parallel, delayed
 from sklearn import get_config
 
 from ..codes import _kernels
 from ..codes._bits import distance_dtype, pack_codes, packed_to_words
 from ..codes._selection import sort_csr, stable_top
+from ..utils._threads import thread_count
 from ._backends import database_layout, nearest_in_block, within_in_block
 from ._search import SearchBackend
 
@@ -52,7 +53,7 @@ class PackedSearch(SearchBackend):
         """Query blocks and database blocks whose pairs fit the working memory."""
         budget = int(get_config()["working_memory"] * 2**20)
         n_db = len(self.codes)
-        n_threads = effective_n_jobs(self.n_jobs)
+        n_threads = thread_count(self.n_jobs)
         per_thread = budget // n_threads
         # Long database blocks first (few merges), then as many queries as fit.
         q_step = per_thread // (_BYTES_PER_PAIR * _MIN_DB_ROWS_PER_BLOCK)
@@ -66,7 +67,7 @@ class PackedSearch(SearchBackend):
     def _run(self, func, query_blocks, db_blocks, compiled):
         """``func(q_start, q_stop, db_start, block)`` over every pair of blocks, the database
         block in :func:`~._backends.database_layout`."""
-        n_jobs = self.n_jobs if len(query_blocks) > 1 else 1
+        n_jobs = thread_count(self.n_jobs) if len(query_blocks) > 1 else 1
         # Threads (numpy releases the GIL in its kernels) sharing ``func``'s results, even
         # inside a task of joblib's dask backend, whose workers would not share them.
         with Parallel(n_jobs=n_jobs, require="sharedmem") as parallel:

@@ -312,3 +312,63 @@ def test_every_search_backend_implements_the_one_interface():
 
     for backend in [*BACKENDS.values(), PackedSearch]:
         assert issubclass(backend, SearchBackend) and not backend.__abstractmethods__
+
+
+# --- a living index: partial_fit ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["numpy", "faiss", "torch"])
+@pytest.mark.parametrize("n_bits", [13, 64, 130])
+def test_partial_fit_equals_a_fit_on_everything(backend, n_bits):
+    if backend != "numpy":
+        pytest.importorskip(backend)
+    rng = np.random.default_rng(n_bits)
+    codes = (rng.random((400, n_bits)) < 0.5).astype(np.uint8)
+    codes[350:] = codes[:50]  # ties between old and new items
+    y = rng.integers(0, 4, 400)
+    options = dict(backend=backend, n_neighbors=9, radius=n_bits // 3, device="cpu")
+    whole = HammingRetriever(**options).fit(codes, y)
+    grown = HammingRetriever(**options).partial_fit(codes[:120], y[:120])  # fits
+    grown.partial_fit(codes[120:300], y[120:300]).partial_fit(codes[300:], y[300:])
+    assert grown.n_samples_fit_ == 400
+    for retriever in (grown, pickle.loads(pickle.dumps(grown))):
+        for X in (codes[:40], None):
+            expected, got = whole.kneighbors(X), retriever.kneighbors(X)
+            np.testing.assert_array_equal(got[0], expected[0])
+            np.testing.assert_array_equal(got[1], expected[1])
+            assert (
+                retriever.radius_neighbors_graph(X, mode="distance")
+                != whole.radius_neighbors_graph(X, mode="distance")
+            ).nnz == 0
+        assert retriever.score(codes[:50], y[:50]) == whole.score(codes[:50], y[:50])
+        np.testing.assert_array_equal(retriever.codes_, codes)
+
+
+def test_partial_fit_hashes_new_items_with_the_fitted_hasher():
+    X = np.random.default_rng(0).normal(size=(300, 10))
+    grown = HammingRetriever(LSHHasher(n_bits=16, random_state=0)).fit(X[:200])
+    hasher = grown.hasher_
+    grown.partial_fit(X[200:])
+    assert grown.hasher_ is hasher  # not refitted
+    np.testing.assert_array_equal(grown.codes_, hasher.transform(X))
+
+
+def test_partial_fit_refuses_what_does_not_fit_the_database(tmp_path):
+    from skhash import load_codes, save_codes
+
+    codes = (np.random.default_rng(0).random((50, 8)) < 0.5).astype(np.uint8)
+    labelled = HammingRetriever().fit(codes, np.arange(50) % 2)
+    with pytest.raises(ValueError, match="give y for the new items"):
+        labelled.partial_fit(codes[:3])
+    with pytest.raises(ValueError, match="y has 2 labels but there are 3"):
+        labelled.partial_fit(codes[:3], [0, 1])
+    with pytest.raises(ValueError, match="labels_ holds"):
+        labelled.partial_fit(codes[:3], ["a", "b", "c"])
+    with pytest.raises(ValueError, match="fitted without labels"):
+        HammingRetriever().fit(codes).partial_fit(codes[:3], [0, 1, 0])
+    with pytest.raises(ValueError, match="8 features"):
+        HammingRetriever().fit(codes).partial_fit(np.zeros((3, 9), dtype=np.uint8))
+    assert labelled.n_samples_fit_ == 50 and len(labelled.labels_) == 50
+    mapped = load_codes(save_codes(tmp_path / "c.npy", codes), mmap_mode="r")
+    with pytest.raises(ValueError, match="cannot grow in place"):
+        HammingRetriever().fit(mapped).partial_fit(codes[:3])

@@ -78,6 +78,10 @@ class NumpySearch(SearchBackend):
         packed = self.words.view(np.uint8)[:, : -(-self.n_bits // 8)]  # without the padding
         return unpack_codes(packed, self.n_bits, bitorder="little")
 
+    def add(self, codes):
+        self.words = np.concatenate([self.words, codes_to_words(codes)])
+        self.__dict__.pop("_word_columns", None)  # made again at the next search
+
     def _database(self, compiled):
         """The database in :func:`database_layout` (the word-major copy made once, not
         pickled)."""
@@ -208,6 +212,11 @@ class FaissSearch(SearchBackend):
     def database_codes(self):
         return unpack_codes(self.packed, self.n_bits, bitorder="little")
 
+    def add(self, codes):
+        packed = pack_codes(codes, bitorder="little")
+        self.index.add(packed)
+        self.packed = np.concatenate([self.packed, packed])
+
     def __getstate__(self):
         return {"n_bits": self.n_bits, "packed": self.packed, "n_jobs": self.n_jobs}
 
@@ -236,12 +245,23 @@ class TorchSearch(SearchBackend):
         _import_torch()  # a clear ImportError when torch is missing
         self.device = resolve_device(device)
         self.n_bits = codes.shape[1]
-        self.n_db = codes.shape[0]
         self.packed = pack_codes(codes, bitorder="little")
         self.db = self._words(self.packed)
         self.db_step = max(1, self._BLOCK_BITS // self.n_bits)
+
+    @property
+    def n_db(self):
+        return len(self.packed)
+
+    @property
+    def query_step(self):
         # float32 products and int64 keys for each (query, database item) pair of a block
-        self.query_step = max(1, self._RESULT_BYTES // (12 * min(self.db_step, self.n_db)))
+        return max(1, self._RESULT_BYTES // (12 * min(self.db_step, self.n_db)))
+
+    def add(self, codes):
+        packed = pack_codes(codes, bitorder="little")
+        self.db = self._torch.cat([self.db, self._words(packed)])
+        self.packed = np.concatenate([self.packed, packed])
 
     def _words(self, packed):
         """Packed little-endian bytes as int64 words on the device."""

@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..codes._bits import check_bitorder, check_codes, result_distance_dtype, unpack_codes
 from ..codes._io import PackedCodes
-from ..utils import NoBoolIntegersMixin, check_labels
+from ..utils import NoBoolIntegersMixin, check_labels, check_same_label_kind
 from ..utils._dask import is_dask_array, map_row_blocks
 from ._backends import make_backend
 from ._packed import PackedSearch
@@ -114,6 +114,67 @@ class HammingNeighborsBase(NoBoolIntegersMixin, BaseEstimator):
             )
         self.backend_ = self._index.name
         return self
+
+    def partial_fit(self, X, y=None):
+        """Add items to the fitted database (or fit it, the first time).
+
+        The new codes get the next indices, and every query afterwards gives exactly what
+        a retriever fitted on all the items at once gives. A hasher is not refitted: the
+        new items are hashed by ``hasher_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_new, n_bits) or (n_new, n_features)
+            Codes (``hasher="passthrough"``, packed when ``bitorder`` is set) or features.
+        y : array-like of shape (n_new,) or (n_new, n_labels), default=None
+            Labels of the new items; required when the database has labels, refused when
+            it has none.
+
+        Returns
+        -------
+        self : HammingRetriever
+            The retriever, with ``n_samples_fit_`` grown by ``n_new``.
+        """
+        if "_index" not in self.__dict__:
+            return self.fit(X, y)
+        if isinstance(X, PackedCodes):
+            X = X.unpack()
+            if not self._passthrough() or self.bitorder is not None:
+                raise ValueError("PackedCodes are added with hasher='passthrough' only.")
+        codes = self._codes(X, reset=False)
+        if codes.shape[1] != self.n_bits_:
+            raise ValueError(
+                f"X has codes of {codes.shape[1]} bits; the database's have {self.n_bits_}."
+            )
+        labels = self._grown_labels(y, len(codes))
+        self._index.add(codes)
+        self.labels_ = labels
+        self.n_samples_fit_ += len(codes)
+        return self
+
+    def _grown_labels(self, y, n_new):
+        """The database's labels followed by the new items' ``y``, checked alike."""
+        if self.labels_ is None:
+            if y is not None:
+                raise ValueError(
+                    "The database was fitted without labels: partial_fit cannot give labels "
+                    "to only some items. Fit again on all items with their labels."
+                )
+            return None
+        if y is None:
+            raise ValueError(
+                "The database has labels: give y for the new items too, partial_fit(X, y)."
+            )
+        y = _check_fit_labels(y, n_new)
+        if y.ndim != self.labels_.ndim or y.shape[1:] != self.labels_.shape[1:]:
+            raise ValueError(
+                f"y has shape {y.shape}; the database's labels are "
+                f"{'1-D class labels' if self.labels_.ndim == 1 else 'an indicator matrix'} "
+                f"of shape {self.labels_.shape}."
+            )
+        if y.ndim == 1:
+            check_same_label_kind(("labels_", self.labels_), ("y", y))
+        return np.concatenate([self.labels_, y])
 
     def _database_codes(self):
         """0/1 codes of the database, unpacked from the backend's packed words."""

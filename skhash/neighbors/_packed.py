@@ -76,6 +76,13 @@ class PackedSearch(SearchBackend):
                 block = database_layout(words, compiled)
                 parallel(delayed(func)(qs, qe, db_start, block) for qs, qe in query_blocks)
 
+    def add(self, codes):
+        raise ValueError(
+            "A retriever fitted on PackedCodes (e.g. a memory-mapped code file) cannot grow "
+            "in place: save the old and new codes together (save_codes) and fit on the "
+            "new file, or fit on codes in memory to use partial_fit."
+        )
+
     def kneighbors(self, codes, k):
         qwords = self._query_words(codes)
         n_query = len(qwords)

@@ -30,3 +30,8 @@ class SearchBackend(abc.ABC):
     @abc.abstractmethod
     def database_codes(self):
         """The database as 0/1 codes, unpacked from the backend's packed copy."""
+
+    @abc.abstractmethod
+    def add(self, codes):
+        """Append 0/1 ``codes`` to the database: they get the next indices, and every
+        search then equals one on a backend built from the whole database."""

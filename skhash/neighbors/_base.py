@@ -10,14 +10,20 @@ from scipy.sparse import csr_matrix
 from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..codes import _kernels
 from ..codes._bits import check_bitorder, check_codes, result_distance_dtype, unpack_codes
 from ..codes._io import PackedCodes
 from ..utils import NoBoolIntegersMixin, check_labels, check_same_label_kind
 from ..utils._dask import is_dask_array, map_row_blocks
 from ._backends import make_backend
+from ._mih import MIHSearch
 from ._packed import PackedSearch
 
 __all__ = ["HammingNeighborsBase", "KNeighborsMixin", "RadiusNeighborsMixin"]
+
+# algorithm="auto" builds multi-index tables from this many codes on (smaller databases
+# scan in well under a millisecond a query).
+_MIH_AUTO_MIN_DB = 2**18
 
 
 class HammingNeighborsBase(NoBoolIntegersMixin, BaseEstimator):
@@ -86,9 +92,40 @@ class HammingNeighborsBase(NoBoolIntegersMixin, BaseEstimator):
         self.packed_codes_ = None
         self.labels_ = y
         self.n_samples_fit_, self.n_bits_ = codes.shape
-        self._index = make_backend(self.backend, codes, n_jobs=self.n_jobs, device=self.device)
+        self._index = self._make_index(codes)
         self.backend_ = self._index.name
         return self
+
+    def _make_index(self, codes):
+        """The search backend of ``codes``: multi-index hashing where ``algorithm`` asks."""
+        algorithm = self._algorithm(len(codes))
+        self.algorithm_ = algorithm
+        if algorithm == "brute":
+            return make_backend(self.backend, codes, n_jobs=self.n_jobs, device=self.device)
+        mode = "mih" if self.algorithm == "mih" else "auto"
+        return MIHSearch(codes, self.n_jobs, n_substrings=self.n_substrings, mode=mode)
+
+    def _algorithm(self, n_db):
+        if self.algorithm == "mih":
+            if self.backend not in ("auto", "numpy"):
+                raise ValueError(
+                    f"algorithm='mih' searches with the numpy backend; backend="
+                    f"{self.backend!r} scans. Use backend='numpy' (or 'auto')."
+                )
+            if not _kernels.enabled():
+                raise ValueError(
+                    "algorithm='mih' needs the compiled kernels: install numba (the 'fast' "
+                    "extra) and leave skhash.set_config(compiled_kernels=True)."
+                )
+            return "mih"
+        if (
+            self.algorithm == "auto"
+            and self.backend in ("auto", "numpy")
+            and n_db >= _MIH_AUTO_MIN_DB
+            and _kernels.enabled()
+        ):
+            return "mih"
+        return "brute"
 
     def _fit_packed(self, packed, y):
         if not self._passthrough() or self.bitorder is not None:
@@ -106,6 +143,13 @@ class HammingNeighborsBase(NoBoolIntegersMixin, BaseEstimator):
         self.n_features_in_ = self.n_bits_
         if hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
+        if self.algorithm == "mih":
+            raise ValueError(
+                "algorithm='mih' builds its tables in memory: fit on the codes in memory "
+                "(load_codes(path).unpack()), or keep algorithm='auto' / 'brute' to search "
+                "the packed codes where they are."
+            )
+        self.algorithm_ = "brute"
         if self.backend in ("auto", "numpy"):
             self._index = PackedSearch(packed, n_jobs=self.n_jobs)
         else:  # faiss and torch hold the database in (device) memory anyway

@@ -54,6 +54,16 @@ class HammingRetriever(KNeighborsMixin, RadiusNeighborsMixin, HammingNeighborsBa
     device : str, default="auto"
         Device of the torch backend: ``"auto"`` (CUDA when available), ``"cpu"``,
         ``"cuda"``, ``"cuda:1"``...
+    algorithm : {"auto", "brute", "mih"}, default="auto"
+        ``"brute"``: scan the whole database for each query. ``"mih"``: exact multi-index
+        hashing (tables of substrings built in ``fit``; numpy backend, numba needed): far
+        faster when the neighbours are near, as in clustered codes, and the same results.
+        ``"auto"``: ``"mih"`` tables for in-memory databases of at least 2**18 codes
+        (numpy backend, numba installed), and each call scans instead when, on a sample
+        of its queries, MIH would look at too many codes (random codes). See
+        :doc:`/search`.
+    n_substrings : int, default=None
+        Substrings (tables) of ``"mih"``; ``None``: substrings of about ``log2(n)`` bits.
 
     Attributes
     ----------
@@ -73,6 +83,8 @@ class HammingRetriever(KNeighborsMixin, RadiusNeighborsMixin, HammingNeighborsBa
         The fitted clone of ``hasher``.
     backend_ : str
         The backend in use.
+    algorithm_ : str
+        ``"brute"`` or ``"mih"``: whether ``fit`` built multi-index tables.
     n_features_in_ : int
         Number of columns of ``X`` seen during fit.
 
@@ -108,6 +120,8 @@ class HammingRetriever(KNeighborsMixin, RadiusNeighborsMixin, HammingNeighborsBa
         "bitorder": [StrOptions({"little", "big"}), None],
         "n_jobs": N_JOBS_CONSTRAINT,
         "device": [str],
+        "algorithm": [StrOptions({"auto", "brute", "mih"})],
+        "n_substrings": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -120,6 +134,8 @@ class HammingRetriever(KNeighborsMixin, RadiusNeighborsMixin, HammingNeighborsBa
         bitorder=None,
         n_jobs=None,
         device="auto",
+        algorithm="auto",
+        n_substrings=None,
     ):
         self.hasher = hasher
         self.n_neighbors = n_neighbors
@@ -128,6 +144,8 @@ class HammingRetriever(KNeighborsMixin, RadiusNeighborsMixin, HammingNeighborsBa
         self.bitorder = bitorder
         self.n_jobs = n_jobs
         self.device = device
+        self.algorithm = algorithm
+        self.n_substrings = n_substrings
 
     def score(self, X, y, sample_weight=None):
         """Mean average precision of the queries ``X`` against the fitted database.

@@ -1,0 +1,200 @@
+"""Exact multi-index hashing (Norouzi, Punjani & Fleet, TPAMI 2014) over the numpy backend.
+
+The codes are cut into ``m`` substrings of about ``log2(n)`` bits each; one table per
+substring lists the codes by the substring's value. A code within Hamming distance ``r``
+of a query has a substring within ``r // m`` of the query's (pigeonhole), so a search
+looks up the values near the query's substrings, from distance 0 up, and checks the codes
+it meets in full; it stops as soon as the ``k``-th distance is certain. Results are those
+of the brute-force scan, ties by database index. It wins when the neighbours are near
+(clustered codes); on random codes, whose ``k``-th distance is about a quarter of the
+bits, it would look at most of the database, and ``algorithm="auto"`` scans instead.
+"""
+
+import math
+
+import numpy as np
+from joblib import Parallel, delayed
+
+from ..codes._bits import codes_to_words, distance_dtype
+from ..codes._selection import sort_csr
+from ..utils._threads import thread_count
+from ._backends import NumpySearch
+from ._search import SearchBackend
+
+__all__ = ["MIHSearch", "default_substrings"]
+
+# Longest substring: its table has 2**length + 1 offsets (int64: 256 MiB at 25 bits).
+MAX_SUBSTRING_BITS = 25
+# Queries of the sample on which algorithm="auto" measures MIH's work.
+_AUTO_SAMPLE = 16
+# A code MIH looks at costs about this many codes of a scan (random access and checks
+# against a vectorised stream: measured 100-250x at 10^6 codes).
+_LOOK_COST = 100
+
+
+def default_substrings(n_db, n_bits):
+    """Substrings of about ``log2(n_db)`` bits (the paper's choice), at most
+    :data:`MAX_SUBSTRING_BITS` and at least one bit each."""
+    per_substring = min(MAX_SUBSTRING_BITS, max(1.0, math.log2(max(n_db, 2))))
+    return min(n_bits, max(1, round(n_bits / per_substring)))
+
+
+def _index_dtype(n):
+    return np.int32 if n < 2**31 else np.int64
+
+
+def _kernels():
+    from . import _mih_kernels
+
+    return _mih_kernels
+
+
+class MIHSearch(SearchBackend):
+    """Multi-index hashing over the numpy backend's words (its one copy of the database).
+
+    ``mode="mih"`` always searches the tables; ``mode="auto"`` first measures, on a few
+    queries of each call, how many codes MIH looks at, and scans instead when that costs
+    more than a scan.
+    """
+
+    name = "numpy"
+
+    def __init__(self, codes, n_jobs=None, n_substrings=None, mode="mih"):
+        self.scan = NumpySearch(codes, n_jobs)
+        self.n_bits = codes.shape[1]
+        self.n_jobs = n_jobs
+        self.mode = mode
+        m = n_substrings or default_substrings(len(codes), self.n_bits)
+        lengths = np.full(m, self.n_bits // m, dtype=np.int64)
+        lengths[: self.n_bits % m] += 1
+        if lengths.max() > MAX_SUBSTRING_BITS:
+            raise ValueError(
+                f"n_substrings={m} gives substrings of {lengths.max()} bits for "
+                f"{self.n_bits}-bit codes; use at least {-(-self.n_bits // MAX_SUBSTRING_BITS)}."
+            )
+        self.lengths = lengths
+        self.starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        self.bases = np.concatenate([[0], np.cumsum(2**lengths + 1)[:-1]]).astype(np.int64)
+        self._build()
+
+    @property
+    def n_substrings(self):
+        return len(self.lengths)
+
+    def _build(self):
+        kernels = _kernels()
+        words = self.scan.words
+        n = len(words)
+        self.offsets = np.empty(int(np.sum(2**self.lengths + 1)), dtype=np.int64)
+        self.ids = np.empty(self.n_substrings * n, dtype=_index_dtype(n))
+        for j, (start, length) in enumerate(zip(self.starts, self.lengths, strict=True)):
+            table = slice(self.bases[j], self.bases[j] + 2**length + 1)
+            kernels.build_table(
+                words, start, length, self.offsets[table], self.ids[j * n : (j + 1) * n]
+            )
+
+    def database_codes(self):
+        return self.scan.database_codes()
+
+    def add(self, codes):
+        """Append codes: each table's buckets are extended (old indices, then the new ones,
+        which are larger: every bucket stays in index order), not rebuilt from the codes."""
+        n_old = len(self.scan.words)
+        new_words = codes_to_words(codes)
+        self.scan.add(codes)
+        n = n_old + len(new_words)
+        offsets = np.empty_like(self.offsets)
+        ids = np.empty(self.n_substrings * n, dtype=_index_dtype(n))
+        for j, (start, length) in enumerate(zip(self.starts, self.lengths, strict=True)):
+            table = slice(self.bases[j], self.bases[j] + 2**length + 1)
+            _kernels().extend_table(
+                new_words,
+                start,
+                length,
+                n_old,
+                self.offsets[table],
+                self.ids[j * n_old : (j + 1) * n_old],
+                offsets[table],
+                ids[j * n : (j + 1) * n],
+            )
+        self.offsets, self.ids = offsets, ids
+
+    def _tables(self):
+        return (self.scan.words, self.starts, self.lengths, self.bases, self.offsets, self.ids)
+
+    @property
+    def _budget(self):
+        """Work (table lookups and codes looked at) after which a query is scanned instead."""
+        return max(1024, len(self.scan.words) // _LOOK_COST)
+
+    def _map(self, func, q_words):
+        """``func(start, stop)`` over blocks of queries, in threads (the kernels release
+        the GIL)."""
+        n_threads = thread_count(self.n_jobs)
+        step = max(1, -(-len(q_words) // (4 * n_threads)))
+        blocks = [(s, min(s + step, len(q_words))) for s in range(0, len(q_words), step)]
+        if n_threads == 1 or len(blocks) == 1:
+            return [func(*block) for block in blocks]
+        return Parallel(n_jobs=n_threads, require="sharedmem")(delayed(func)(*b) for b in blocks)
+
+    def _mih_wins(self, q_words, run):
+        """Whether MIH searches this call: always with ``mode="mih"``; with ``"auto"`` when,
+        on a sample of the queries, it gives up on few and looks at few codes.
+        ``run(words, looked)`` searches the sample with the kernel."""
+        if self.mode == "mih":
+            return True
+        sample = q_words[:: max(1, len(q_words) // _AUTO_SAMPLE)][:_AUTO_SAMPLE]
+        looked = np.zeros(len(sample), dtype=np.int64)
+        run(sample, looked)
+        cost = _LOOK_COST * np.mean(np.where(looked < 0, self._budget, looked))
+        return np.mean(looked < 0) <= 0.25 and cost < len(self.scan.words)
+
+    def _knn(self, q_words, k, looked):
+        """The kernel's k-NN of ``q_words`` (rows it gave up on are left unfilled)."""
+        dist = np.empty((len(q_words), k), dtype=np.int64)
+        ind = np.empty((len(q_words), k), dtype=np.int64)
+        _kernels().knn(q_words, self._tables(), k, self.n_bits, self._budget, dist, ind, looked)
+        return dist, ind
+
+    def _within(self, q_words, radius, looked):
+        return _kernels().within(q_words, self._tables(), radius, self.n_bits, self._budget, looked)
+
+    def kneighbors(self, codes, k):
+        q_words = codes_to_words(codes)
+        if len(q_words) == 0 or not self._mih_wins(
+            q_words, lambda words, looked: self._knn(words, k, looked)
+        ):
+            return self.scan.kneighbors(codes, k)
+        looked = np.zeros(len(q_words), dtype=np.int64)
+        parts = self._map(lambda a, b: self._knn(q_words[a:b], k, looked[a:b]), q_words)
+        dist = np.vstack([p[0] for p in parts])
+        ind = np.vstack([p[1] for p in parts])
+        given_up = np.flatnonzero(looked < 0)
+        if len(given_up):  # far neighbours: scanned
+            dist[given_up], ind[given_up] = self.scan.kneighbors(codes[given_up], k)
+        return dist.astype(distance_dtype(q_words.shape[1])), ind.astype(np.intp)
+
+    def radius_neighbors(self, codes, radius, sort=True):
+        q_words = codes_to_words(codes)
+        radius = min(radius, self.n_bits)
+        if len(q_words) == 0 or not self._mih_wins(
+            q_words, lambda words, looked: self._within(words, radius, looked)
+        ):
+            return self.scan.radius_neighbors(codes, radius, sort=sort)
+        looked = np.zeros(len(q_words), dtype=np.int64)
+
+        def search(start, stop):
+            rows, dist, ind = self._within(q_words[start:stop], radius, looked[start:stop])
+            return rows + start, dist, ind
+
+        parts = self._map(search, q_words)
+        given_up = np.flatnonzero(looked < 0)
+        if len(given_up):  # a far-reaching radius: scanned
+            indptr, dist, ind = self.scan.radius_neighbors(codes[given_up], radius, sort=False)
+            parts.append(
+                (given_up[np.repeat(np.arange(len(given_up)), np.diff(indptr))], dist, ind)
+            )
+        rows = np.concatenate([p[0] for p in parts]).astype(np.intp)
+        dist = np.concatenate([p[1] for p in parts]).astype(distance_dtype(q_words.shape[1]))
+        ind = np.concatenate([p[2] for p in parts]).astype(np.intp)
+        return sort_csr(rows, dist, ind, len(q_words), by_distance=sort)

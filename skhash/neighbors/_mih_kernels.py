@@ -1,0 +1,209 @@
+"""numba kernels of multi-index hashing (imported only when MIH runs; importing imports numba).
+
+Codes are rows of little-endian ``uint64`` words (bit ``j`` of a code is bit ``j % 64`` of
+word ``j // 64``). A code is cut into ``m`` disjoint substrings; table ``j`` lists the
+database indices by the value of substring ``j`` (compact: indices sorted by value, then
+by index, and ``2**length + 1`` offsets).
+"""
+
+import numba
+import numpy as np
+
+from ..codes._numba_kernels import popcount
+
+_ONE = np.uint64(1)
+
+
+@numba.njit(inline="always")
+def substring(words, row, start, length):
+    """Bits ``start .. start + length - 1`` (``length <= 32``) of code ``row``."""
+    w = start >> 6
+    offset = start & 63
+    value = words[row, w] >> np.uint64(offset)
+    if offset + length > 64:
+        value |= words[row, w + 1] << np.uint64(64 - offset)
+    return value & ((_ONE << np.uint64(length)) - _ONE)
+
+
+@numba.njit(cache=True, nogil=True)
+def build_table(words, start, length, offsets, ids):
+    """Fill ``offsets`` (``2**length + 1``) and ``ids`` (``n``) of one substring's table."""
+    n = words.shape[0]
+    keys = np.empty(n, dtype=np.int64)
+    offsets[:] = 0
+    for i in range(n):
+        key = np.int64(substring(words, i, start, length))
+        keys[i] = key
+        offsets[key + 1] += 1
+    for key in range(1, offsets.shape[0]):
+        offsets[key] += offsets[key - 1]
+    place = offsets[:-1].copy()
+    for i in range(n):  # in index order: each bucket lists its indices increasing
+        ids[place[keys[i]]] = i
+        place[keys[i]] += 1
+
+
+@numba.njit(inline="always")
+def _next_mask(mask):
+    """The next larger integer with as many set bits (Gosper's hack)."""
+    lowest = mask & -mask
+    ripple = mask + lowest
+    return (((ripple ^ mask) >> 2) // lowest) | ripple
+
+
+@numba.njit(nogil=True)
+def _probe(words, starts, lengths, bases, offsets, ids, n, j, s, keys, found, hist):
+    """Add the codes whose substring ``j`` is at distance exactly ``s`` from the query's,
+    unless an earlier probe found them: (distance of substring ``t``, ``t``) is smallest,
+    in that order, at (``s``, ``j``). Returns the work done: codes looked at, plus one
+    per table lookup."""
+    m = starts.shape[0]
+    length = lengths[j]
+    if s > length:
+        return 0
+    looked = 0
+    mask = (np.int64(1) << s) - 1
+    limit = np.int64(1) << length
+    while mask < limit:
+        looked += 1
+        key = keys[j] ^ mask
+        for p in range(offsets[bases[j] + key], offsets[bases[j] + key + 1]):
+            x = ids[j * n + p]
+            looked += 1
+            total = 0
+            first = True
+            for t in range(m):
+                value = substring(words, x, starts[t], lengths[t])
+                d = np.int64(popcount(np.uint64(keys[t]) ^ value))
+                total += d
+                if d < s or (d == s and t < j):
+                    first = False
+                    break
+            if first:
+                found.append((total, np.int64(x)))
+                hist[total] += 1
+        if s == 0:
+            break
+        mask = _next_mask(mask)
+    return looked
+
+
+@numba.njit(inline="always")
+def _query_keys(q_words, i, starts, lengths, keys):
+    for t in range(starts.shape[0]):
+        keys[t] = np.int64(substring(q_words, i, starts[t], lengths[t]))
+
+
+@numba.njit(cache=True, nogil=True)
+def knn(q_words, tables, k, n_bits, budget, out_dist, out_ind, looked):
+    """The ``k`` nearest codes of each query, by (distance, index), exactly.
+
+    ``tables`` is ``(words, starts, lengths, bases, offsets, ids)``. Substrings are probed
+    at distance ``s = 0, 1, ...``, substring by substring. After substring ``j`` at
+    ``s``, every code within ``s * m + j`` has been found (pigeonhole: a code not found
+    has its first ``j + 1`` substrings at ``s + 1`` or more and the others at ``s`` or
+    more). The search stops when ``k`` found codes lie within that radius: every code up
+    to the ``k``-th distance is then in hand, ties included. A query whose work passes
+    ``budget`` (far neighbours: a scan is cheaper) is given up, its ``looked`` set to -1,
+    for the caller to scan.
+    """
+    words, starts, lengths, bases, offsets, ids = tables
+    m = starts.shape[0]
+    n = words.shape[0]
+    keys = np.empty(m, dtype=np.int64)
+    hist = np.zeros(n_bits + 1, dtype=np.int64)
+    for i in range(q_words.shape[0]):
+        _query_keys(q_words, i, starts, lengths, keys)
+        hist[:] = 0
+        found = [(np.int64(0), np.int64(0)) for _ in range(0)]
+        covered = -1
+        s = 0
+        within = 0
+        while covered < n_bits and within < k and looked[i] >= 0:
+            for j in range(m):
+                looked[i] += _probe(
+                    words, starts, lengths, bases, offsets, ids, n, j, s, keys, found, hist
+                )
+                covered = min(s * m + j, n_bits)
+                within = 0
+                for d in range(covered + 1):
+                    within += hist[d]
+                if within >= k:
+                    break
+                if looked[i] > budget:
+                    looked[i] = -1
+                    break
+            s += 1
+        if looked[i] < 0:
+            continue
+        order = np.empty(len(found), dtype=np.int64)
+        for p in range(len(found)):
+            order[p] = found[p][0] * n + found[p][1]
+        order.sort()
+        for p in range(k):
+            out_dist[i, p] = order[p] // n
+            out_ind[i, p] = order[p] % n
+
+
+@numba.njit(cache=True, nogil=True)
+def within(q_words, tables, radius, n_bits, budget, looked):
+    """``(rows, distances, indices)`` of every code within ``radius`` of each query; a
+    query whose work passes ``budget`` is given up (``looked`` -1), for the caller to scan."""
+    words, starts, lengths, bases, offsets, ids = tables
+    m = starts.shape[0]
+    n = words.shape[0]
+    keys = np.empty(m, dtype=np.int64)
+    hist = np.zeros(n_bits + 1, dtype=np.int64)
+    rows = [np.int64(0) for _ in range(0)]
+    dist = [np.int64(0) for _ in range(0)]
+    ind = [np.int64(0) for _ in range(0)]
+    for i in range(q_words.shape[0]):
+        _query_keys(q_words, i, starts, lengths, keys)
+        found = [(np.int64(0), np.int64(0)) for _ in range(0)]
+        covered = -1
+        s = 0
+        while covered < radius and looked[i] >= 0:
+            for j in range(m):
+                looked[i] += _probe(
+                    words, starts, lengths, bases, offsets, ids, n, j, s, keys, found, hist
+                )
+                covered = s * m + j
+                if covered >= radius:
+                    break
+                if looked[i] > budget:
+                    looked[i] = -1
+                    break
+            s += 1
+        if looked[i] < 0:
+            continue
+        for p in range(len(found)):
+            if found[p][0] <= radius:
+                rows.append(np.int64(i))
+                dist.append(found[p][0])
+                ind.append(found[p][1])
+    as_array = np.array
+    return as_array(rows, np.int64), as_array(dist, np.int64), as_array(ind, np.int64)
+
+
+@numba.njit(cache=True, nogil=True)
+def extend_table(new_words, start, length, n_old, old_offsets, old_ids, offsets, ids):
+    """Table of the old codes and ``new_words`` (indices from ``n_old`` on) without looking
+    at the old codes again: each bucket is its old indices, then the new ones."""
+    n_new = new_words.shape[0]
+    keys = np.empty(n_new, dtype=np.int64)
+    counts = np.zeros(old_offsets.shape[0], dtype=np.int64)
+    for i in range(n_new):
+        key = np.int64(substring(new_words, i, start, length))
+        keys[i] = key
+        counts[key + 1] += 1
+    added = 0
+    for key in range(old_offsets.shape[0]):
+        added += counts[key]
+        offsets[key] = old_offsets[key] + added
+    for key in range(old_offsets.shape[0] - 1):
+        lo, hi = old_offsets[key], old_offsets[key + 1]
+        ids[offsets[key] : offsets[key] + hi - lo] = old_ids[lo:hi]
+        counts[key] = offsets[key] + hi - lo  # where this bucket's new indices go
+    for i in range(n_new):
+        ids[counts[keys[i]]] = n_old + i
+        counts[keys[i]] += 1

@@ -97,6 +97,7 @@ _SWITCHES_TESTED_ELSEWHERE = {
     "hasher": "'passthrough' takes 0/1 codes, which the checks' data is not (test_neighbors.py)",
     "backend": "each backend against brute force (test_neighbors.py)",
     "bitorder": "packed input (test_neighbors.py, test_codes_io.py)",
+    "algorithm": "every algorithm against brute force (test_mih.py)",
 }
 
 

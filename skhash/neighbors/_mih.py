@@ -28,8 +28,8 @@ MAX_SUBSTRING_BITS = 25
 # Queries of the sample on which algorithm="auto" measures MIH's work.
 _AUTO_SAMPLE = 16
 # A code MIH looks at costs about this many codes of a scan (random access and checks
-# against a vectorised stream: measured 100-250x at 10^6 codes).
-_LOOK_COST = 100
+# against a vectorised stream: 100-1000x, more as the database outgrows the caches).
+_LOOK_COST = 400
 
 
 def default_substrings(n_db, n_bits):

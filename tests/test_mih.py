@@ -47,16 +47,21 @@ def test_mih_equals_brute_force(n_bits, kind, n_substrings):
         assert_same_search(mih, brute, queries, k, radius)
 
 
-def test_mih_after_partial_fit_and_pickling_and_in_auto_mode(monkeypatch):
-    from skhash.neighbors import _base
+@pytest.mark.parametrize("rebuild_from", [2**16, 500])
+def test_mih_after_partial_fit_and_pickling_and_in_auto_mode(monkeypatch, rebuild_from):
+    """Added codes are scanned as a tail, and indexed once the tail is large enough."""
+    from skhash.neighbors import _base, _mih
 
+    monkeypatch.setattr(_mih, "_MIN_TAIL_REBUILD", rebuild_from)
     rng = np.random.default_rng(0)
     codes, queries = clustered(rng, 900, 64), clustered(rng, 30, 64)
     brute = HammingRetriever(algorithm="brute", backend="numpy").fit(codes)
     grown = HammingRetriever(algorithm="mih").fit(codes[:300])
     grown.partial_fit(codes[300:700]).partial_fit(codes[700:])
+    assert grown._index.n_indexed == (300 if rebuild_from > 900 else 900)
     for mih in (grown, pickle.loads(pickle.dumps(grown))):
         assert_same_search(mih, brute, queries, 10, 3)
+        assert_same_search(mih, brute, queries, 850, 40)
     monkeypatch.setattr(_base, "_MIH_AUTO_MIN_DB", 100)
     auto = HammingRetriever().fit(codes)
     assert auto.algorithm_ == "mih"

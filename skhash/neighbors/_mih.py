@@ -18,13 +18,15 @@ from joblib import Parallel, delayed
 from ..codes._bits import codes_to_words, distance_dtype
 from ..codes._selection import sort_csr
 from ..utils._threads import thread_count
-from ._backends import NumpySearch
+from ._backends import NumpySearch, database_layout, nearest_in_block, within_in_block
 from ._search import SearchBackend
 
 __all__ = ["MIHSearch", "default_substrings"]
 
 # Longest substring: its table has 2**length + 1 offsets (int64: 256 MiB at 25 bits).
 MAX_SUBSTRING_BITS = 25
+# Codes added without a rebuild of the tables, at least (and at least an eighth of them).
+_MIN_TAIL_REBUILD = 2**16
 # Queries of the sample on which algorithm="auto" measures MIH's work.
 _AUTO_SAMPLE = 16
 # A code MIH looks at costs about this many codes of a scan (random access and checks
@@ -85,6 +87,7 @@ class MIHSearch(SearchBackend):
         kernels = _kernels()
         words = self.scan.words
         n = len(words)
+        self.n_indexed = n
         self.offsets = np.empty(int(np.sum(2**self.lengths + 1)), dtype=np.int64)
         self.ids = np.empty(self.n_substrings * n, dtype=_index_dtype(n))
         for j, (start, length) in enumerate(zip(self.starts, self.lengths, strict=True)):
@@ -97,30 +100,19 @@ class MIHSearch(SearchBackend):
         return self.scan.database_codes()
 
     def add(self, codes):
-        """Append codes: each table's buckets are extended (old indices, then the new ones,
-        which are larger: every bucket stays in index order), not rebuilt from the codes."""
-        n_old = len(self.scan.words)
-        new_words = codes_to_words(codes)
+        """Append codes. They join an unindexed tail, which every query scans (their
+        indices are the largest, so merging keeps ties in index order); the tables are
+        rebuilt once the tail reaches an eighth of the indexed codes (at least 2**16), so a
+        partial_fit costs O(new codes) and the rebuilds O(1) per code over time."""
         self.scan.add(codes)
-        n = n_old + len(new_words)
-        offsets = np.empty_like(self.offsets)
-        ids = np.empty(self.n_substrings * n, dtype=_index_dtype(n))
-        for j, (start, length) in enumerate(zip(self.starts, self.lengths, strict=True)):
-            table = slice(self.bases[j], self.bases[j] + 2**length + 1)
-            _kernels().extend_table(
-                new_words,
-                start,
-                length,
-                n_old,
-                self.offsets[table],
-                self.ids[j * n_old : (j + 1) * n_old],
-                offsets[table],
-                ids[j * n : (j + 1) * n],
-            )
-        self.offsets, self.ids = offsets, ids
+        tail = len(self.scan.words) - self.n_indexed
+        if tail >= max(self.n_indexed // 8, _MIN_TAIL_REBUILD):
+            self._build()
 
     def _tables(self):
-        return (self.scan.words, self.starts, self.lengths, self.bases, self.offsets, self.ids)
+        """The kernels' tables: the indexed codes (not the tail), substrings and buckets."""
+        indexed = self.scan.words[: self.n_indexed]
+        return (indexed, self.starts, self.lengths, self.bases, self.offsets, self.ids)
 
     @property
     def _budget(self):
@@ -159,6 +151,21 @@ class MIHSearch(SearchBackend):
     def _within(self, q_words, radius, looked):
         return _kernels().within(q_words, self._tables(), radius, self.n_bits, self._budget, looked)
 
+    def _tail(self):
+        """The codes added since the tables were built, as the scan kernels want them."""
+        return database_layout(self.scan.words[self.n_indexed :], compiled=True)
+
+    def _with_tail_neighbours(self, q_words, dist, ind, k):
+        """The ``k`` nearest among the tables' and the tail's, by (distance, index)."""
+        tail_k = min(k, len(self.scan.words) - self.n_indexed)
+        tail_dist, tail_ind = nearest_in_block(q_words, self._tail(), tail_k, self.n_bits, True)
+        n = len(self.scan.words)
+        keys = np.hstack(
+            [dist * n + ind, tail_dist.astype(np.int64) * n + (tail_ind + self.n_indexed)]
+        )
+        keys = np.sort(keys, axis=1)[:, :k]
+        return keys // n, keys % n
+
     def kneighbors(self, codes, k):
         q_words = codes_to_words(codes)
         if len(q_words) == 0 or not self._mih_wins(
@@ -166,9 +173,12 @@ class MIHSearch(SearchBackend):
         ):
             return self.scan.kneighbors(codes, k)
         looked = np.zeros(len(q_words), dtype=np.int64)
-        parts = self._map(lambda a, b: self._knn(q_words[a:b], k, looked[a:b]), q_words)
+        k_indexed = min(k, self.n_indexed)
+        parts = self._map(lambda a, b: self._knn(q_words[a:b], k_indexed, looked[a:b]), q_words)
         dist = np.vstack([p[0] for p in parts])
         ind = np.vstack([p[1] for p in parts])
+        if len(self.scan.words) > self.n_indexed:
+            dist, ind = self._with_tail_neighbours(q_words, dist, ind, k)
         given_up = np.flatnonzero(looked < 0)
         if len(given_up):  # far neighbours: scanned
             dist[given_up], ind[given_up] = self.scan.kneighbors(codes[given_up], k)
@@ -188,6 +198,10 @@ class MIHSearch(SearchBackend):
             return rows + start, dist, ind
 
         parts = self._map(search, q_words)
+        if len(self.scan.words) > self.n_indexed:
+            rows, dist, ind = within_in_block(q_words, self._tail(), radius, compiled=True)
+            keep = ~np.isin(rows, np.flatnonzero(looked < 0))  # those are scanned whole
+            parts.append((rows[keep], dist[keep], ind[keep] + self.n_indexed))
         given_up = np.flatnonzero(looked < 0)
         if len(given_up):  # a far-reaching radius: scanned
             indptr, dist, ind = self.scan.radius_neighbors(codes[given_up], radius, sort=False)

@@ -183,27 +183,3 @@ def within(q_words, tables, radius, n_bits, budget, looked):
                 ind.append(found[p][1])
     as_array = np.array
     return as_array(rows, np.int64), as_array(dist, np.int64), as_array(ind, np.int64)
-
-
-@numba.njit(cache=True, nogil=True)
-def extend_table(new_words, start, length, n_old, old_offsets, old_ids, offsets, ids):
-    """Table of the old codes and ``new_words`` (indices from ``n_old`` on) without looking
-    at the old codes again: each bucket is its old indices, then the new ones."""
-    n_new = new_words.shape[0]
-    keys = np.empty(n_new, dtype=np.int64)
-    counts = np.zeros(old_offsets.shape[0], dtype=np.int64)
-    for i in range(n_new):
-        key = np.int64(substring(new_words, i, start, length))
-        keys[i] = key
-        counts[key + 1] += 1
-    added = 0
-    for key in range(old_offsets.shape[0]):
-        added += counts[key]
-        offsets[key] = old_offsets[key] + added
-    for key in range(old_offsets.shape[0] - 1):
-        lo, hi = old_offsets[key], old_offsets[key + 1]
-        ids[offsets[key] : offsets[key] + hi - lo] = old_ids[lo:hi]
-        counts[key] = offsets[key] + hi - lo  # where this bucket's new indices go
-    for i in range(n_new):
-        ids[counts[keys[i]]] = n_old + i
-        counts[keys[i]] += 1

@@ -68,10 +68,15 @@ class NumpySearch(SearchBackend):
 
     name = "numpy"
 
-    def __init__(self, codes, n_jobs=None):
+    def __init__(self, codes, n_jobs=None, reserve=0):
         self.n_bits = codes.shape[1]
-        self.words = codes_to_words(codes)
         self.n_jobs = n_jobs
+        words = codes_to_words(codes)
+        if reserve:  # room for ``reserve`` more rows: add() then copies nothing old
+            self._buffer = np.empty((len(words) + reserve, words.shape[1]), dtype=np.uint64)
+            self._buffer[: len(words)] = words
+            words = self._buffer[: len(words)]
+        self.words = words
 
     def database_codes(self):
         """The database as 0/1 codes, unpacked from the words (the backend's one copy)."""
@@ -79,7 +84,17 @@ class NumpySearch(SearchBackend):
         return unpack_codes(packed, self.n_bits, bitorder="little")
 
     def add(self, codes):
-        self.words = np.concatenate([self.words, codes_to_words(codes)])
+        """Append codes, into the reserved room while it lasts (else a buffer twice as
+        large: amortised O(1) a code)."""
+        new = codes_to_words(codes)
+        n, n_new = len(self.words), len(new)
+        buffer = self.__dict__.get("_buffer")
+        if buffer is None or len(buffer) < n + n_new:
+            buffer = np.empty((max(2 * n, n + n_new), self.words.shape[1]), dtype=np.uint64)
+            buffer[:n] = self.words
+            self._buffer = buffer
+        buffer[n : n + n_new] = new
+        self.words = buffer[: n + n_new]
         self.__dict__.pop("_word_columns", None)  # made again at the next search
 
     def _database(self, compiled):
@@ -138,6 +153,7 @@ class NumpySearch(SearchBackend):
         state = self.__dict__.copy()
         del state["words"]
         state.pop("_word_columns", None)
+        state.pop("_buffer", None)
         state["packed"] = self.words.view(np.uint8)
         return state
 

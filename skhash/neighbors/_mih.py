@@ -62,7 +62,8 @@ class MIHSearch(SearchBackend):
     name = "numpy"
 
     def __init__(self, codes, n_jobs=None, n_substrings=None, mode="mih"):
-        self.scan = NumpySearch(codes, n_jobs)
+        # Room for the tail of added codes that the tables hold back (see add).
+        self.scan = NumpySearch(codes, n_jobs, reserve=max(len(codes) // 8, _MIN_TAIL_REBUILD))
         self.n_bits = codes.shape[1]
         self.n_jobs = n_jobs
         self.mode = mode

@@ -157,3 +157,26 @@ def test_fit_sample_takes_the_same_rows_of_y(data):
             assert len(np.unique(y_sample)) == 50
         with pytest.raises(ValueError, match="y has 3 rows but X has 500"):
             fit_sample(da.from_array(X, chunks=100), y[:3])
+
+
+def test_sharded_kneighbors_equals_the_retriever_on_the_whole_database():
+    """Shards searched one task each, merged by (distance, index): the retriever's result,
+    ties included, whatever the chunks (uneven, smaller than k, empty)."""
+    from skhash.neighbors import sharded_kneighbors
+
+    rng = np.random.default_rng(0)
+    codes = (rng.random((700, 20)) < 0.5).astype(np.uint8)
+    codes[400:] = codes[:300]  # duplicates across shards
+    queries = codes[:25] ^ (rng.random((25, 20)) < 0.1).astype(np.uint8)
+    whole = HammingRetriever(backend="numpy").fit(codes)
+    for chunks in [(700,), (3, 97, 0, 300, 300), (100,) * 7]:
+        database = da.from_array(codes, chunks=(chunks, 20))
+        for k in (1, 10, 50):
+            dist, ind = sharded_kneighbors(queries, database, n_neighbors=k)
+            expected = whole.kneighbors(queries, n_neighbors=k)
+            np.testing.assert_array_equal(ind, expected[1])
+            np.testing.assert_array_equal(dist, expected[0])
+    with pytest.raises(ValueError, match="chunked by rows only"):
+        sharded_kneighbors(queries, da.from_array(codes, chunks=(100, 10)))
+    with pytest.raises(ValueError, match="between 1 and the 700|must be between"):
+        sharded_kneighbors(queries, da.from_array(codes, chunks=100), n_neighbors=701)

@@ -52,7 +52,8 @@ def run_one(n_db, n_bits, kind, n_queries, repeats, with_faiss):
     table_bytes = index.offsets.nbytes + index.ids.nbytes
     row = dict(n_db=n_db, n_bits=n_bits, codes=kind, n_substrings=index.n_substrings)
     row.update(fit_scan_s=fit_scan, fit_mih_s=fit_mih, tables_MiB=table_bytes / 2**20)
-    row.update(database_MiB=index.scan.words.nbytes / 2**20, knn={}, radius={})
+    database_bytes = 8 * index.scan.n_db * index.scan.columns.shape[0]
+    row.update(database_MiB=database_bytes / 2**20, knn={}, radius={})
     packed = None
     if with_faiss:  # faiss's own exact index, one thread, on codes packed its way
         import faiss

@@ -134,17 +134,74 @@ def test_radius_sort_results_false_gives_index_order():
         np.testing.assert_array_equal(dist[i], full[i][full[i] <= 3])
 
 
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
 @pytest.mark.parametrize("bitorder", ["little", "big"])
-def test_packed_input(bitorder):
+def test_packed_input(bitorder, backend):
     rng = np.random.default_rng(4)
     db, q = random_codes(rng, 100, 24), random_codes(rng, 7, 24)
+    db[50:60] = db[0]  # ties
     packed_db = np.packbits(db, axis=1, bitorder=bitorder)
     packed_q = np.packbits(q, axis=1, bitorder=bitorder)
-    a = HammingRetriever(n_neighbors=9, bitorder=bitorder, backend="numpy").fit(packed_db)
-    b = HammingRetriever(n_neighbors=9, backend="numpy").fit(db)
-    np.testing.assert_array_equal(a.kneighbors(packed_q)[1], b.kneighbors(q)[1])
+    options = dict(n_neighbors=9, backend=backend, device="cpu")
+    a = HammingRetriever(bitorder=bitorder, **options).fit(packed_db[:80])
+    a.partial_fit(packed_db[80:])
+    b = HammingRetriever(**options).fit(db)
+    np.testing.assert_array_equal(a.codes_, db)
+    for X, Y in [(packed_q, q), (None, None)]:
+        np.testing.assert_array_equal(a.kneighbors(X)[1], b.kneighbors(Y)[1])
+        for got, want in zip(a.radius_neighbors(X, 9)[1], b.radius_neighbors(Y, 9)[1], strict=True):
+            np.testing.assert_array_equal(got, want)
+    restored = pickle.loads(pickle.dumps(a))
+    np.testing.assert_array_equal(restored.kneighbors(packed_q)[1], b.kneighbors(q)[1])
     with pytest.raises(ValueError, match="must hold packed uint8 bytes"):
         a.kneighbors(packed_q.astype(np.int64))
+
+
+@pytest.mark.parametrize("bitorder", ["little", "big"])
+def test_packed_codes_stay_packed_in_fit(bitorder):
+    """fit of packed bytes holds them once as words (no 0/1 codes, 8x their size, and no
+    second copy): at most 1.5x their size in extra memory."""
+    import tracemalloc
+
+    packed = np.random.default_rng(0).integers(0, 256, (200_000, 16), dtype=np.uint8)
+    retriever = HammingRetriever(bitorder=bitorder, backend="numpy", algorithm="brute")
+    tracemalloc.start()
+    retriever.fit(packed)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak <= 1.5 * packed.nbytes, peak / packed.nbytes
+    dist, ind = retriever.kneighbors(packed[:3], n_neighbors=1)
+    np.testing.assert_array_equal(ind[:, 0], [0, 1, 2])
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("n_bits", [12, 64, 130])
+def test_database_in_memory_searched_in_blocks_equals_one_block(compiled, n_bits):
+    import sklearn
+
+    import skhash
+
+    rng = np.random.default_rng(n_bits)
+    db = random_codes(rng, 900, n_bits)
+    db[500:560] = db[0]  # ties across blocks
+    queries = np.vstack([random_codes(rng, 30, n_bits), db[:3]])
+    with skhash.config_context(compiled_kernels=compiled):
+        whole = HammingRetriever(n_neighbors=40, backend="numpy", n_jobs=2).fit(db)
+        expected_k = whole.kneighbors(queries)
+        expected_r = whole.radius_neighbors(queries, radius=n_bits // 3)
+        with sklearn.config_context(working_memory=0.01):
+            assert -(-len(db) // whole._index._plan(len(queries))[1]) >= 3  # blocks
+            got_k = whole.kneighbors(queries)
+            got_r = whole.radius_neighbors(queries, radius=n_bits // 3)
+    want_d, want_i = brute_kneighbors(queries, db, 40)
+    for dist, ind in (expected_k, got_k):
+        np.testing.assert_array_equal(ind, want_i)
+        np.testing.assert_array_equal(dist, want_d)
+    for d, i, want in zip(*got_r, brute_radius(queries, db, n_bits // 3), strict=True):
+        np.testing.assert_array_equal(i, want[1])
+        np.testing.assert_array_equal(d, want[0])
+    for a, b in zip(expected_r[1], got_r[1], strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_graphs_work_as_precomputed_input():
@@ -287,9 +344,8 @@ def test_torch_backend_pickled_on_cuda_unpickles_on_cpu_with_a_warning():
     with pytest.warns(UserWarning, match="backend='torch'.*fitted on cuda:0.*using the CPU"):
         restored.__setstate__(state)
     assert restored.device == torch.device("cpu")
-    np.testing.assert_array_equal(
-        restored.kneighbors(codes[:5], 3)[1], search.kneighbors(codes[:5], 3)[1]
-    )
+    words = retriever._query_words(codes[:5])
+    np.testing.assert_array_equal(restored.kneighbors(words, 3)[1], search.kneighbors(words, 3)[1])
 
 
 @pytest.mark.parametrize("backend", ALL_BACKENDS)

@@ -207,6 +207,26 @@ def codes_to_words(codes):
     return packed_to_words(pack_codes(codes, bitorder="little"))
 
 
+def n_words(n_bits):
+    """``uint64`` words of a code of ``n_bits`` bits."""
+    return max(1, -(-int(n_bits) // 64))
+
+
+def words_into_columns(packed, columns, first=0, block_rows=2**16):
+    """Write packed codes (bytes, any bit order) as ``uint64`` words into the word-major
+    ``columns[:, first:first + len(packed)]``, a block of rows at a time: the temporaries
+    stay small however many codes (a memory-mapped file is read once, in order)."""
+    for start in range(0, len(packed), block_rows):
+        stop = min(start + block_rows, len(packed))
+        columns[:, first + start : first + stop] = packed_to_words(packed[start:stop]).T
+
+
+def columns_to_packed(columns, n_bits):
+    """Word-major ``uint64`` words back to packed bytes, ``(n, ceil(n_bits / 8))``."""
+    rows = np.ascontiguousarray(columns.T)
+    return rows.view(np.uint8)[:, : -(-n_bits // 8)]
+
+
 def distance_dtype(n_words):
     """Smallest unsigned integer dtype that holds a distance between ``n_words`` words.
 
@@ -221,36 +241,43 @@ def result_distance_dtype(n_bits):
 
 
 def hamming_block(query_words, db_words, out=None):
-    """Hamming distances between every query and every database row (one block).
+    """Hamming distances between every query and every database row (one block), the
+    database given as rows of ``uint64`` words (:func:`hamming_columns` does the work)."""
+    # Word-major: no copy for codes of one word.
+    return hamming_columns(query_words, np.ascontiguousarray(db_words.T), 0, len(db_words), out)
+
+
+def hamming_columns(query_words, db_columns, first, end, out=None):
+    """Hamming distances between every query and database items ``first:end`` of a
+    word-major database (``db_columns[w]`` is word ``w`` of every item).
 
     The database is walked in slices sized so that the ``uint64`` XOR buffer of one slice
     (``len(query_words) x step`` words, about 4 MiB) stays in cache: a buffer of 65,536
     columns per query row is several times slower.
     """
     n_query, n_words = query_words.shape
-    n_db = db_words.shape[0]
+    n_db = end - first
     dtype = distance_dtype(n_words)
     if out is None:
         out = np.empty((n_query, n_db), dtype=dtype)
     step = int(min(_DB_BLOCK, max(1024, _CACHE_BYTES // (8 * max(n_query, 1)))))
     step = min(step, max(n_db, 1))
     xor = np.empty((n_query, step), dtype=np.uint64)
-    if n_words > 1:
-        # One contiguous row per word, and distances summed in a contiguous buffer.
-        db_columns = np.ascontiguousarray(db_words.T)
+    if n_words > 1:  # distances summed in a contiguous buffer
         total = np.empty((n_query, step), dtype=dtype)
         count = np.empty((n_query, step), dtype=np.uint8)
     for start in range(0, n_db, step):
         stop = min(start + step, n_db)
         width = stop - start
+        items = slice(first + start, first + stop)
         buf = xor[:, :width]
         if n_words == 1:
-            np.bitwise_xor(query_words[:, 0, None], db_words[None, start:stop, 0], out=buf)
+            np.bitwise_xor(query_words[:, 0, None], db_columns[0, None, items], out=buf)
             np.bitwise_count(buf, out=out[:, start:stop], casting="unsafe")
             continue
         acc, cnt = total[:, :width], count[:, :width]
         for word in range(n_words):
-            np.bitwise_xor(query_words[:, word, None], db_columns[word, None, start:stop], out=buf)
+            np.bitwise_xor(query_words[:, word, None], db_columns[word, None, items], out=buf)
             if word == 0:
                 np.bitwise_count(buf, out=acc, casting="unsafe")
             else:

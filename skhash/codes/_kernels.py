@@ -17,7 +17,6 @@ __all__ = [
     "nearest_neighbours",
     "stable_average_precision_sums",
     "within_radius",
-    "word_columns",
 ]
 
 
@@ -160,12 +159,13 @@ def stable_average_precision_sums(
     return num, retrieved, total
 
 
-def nearest_neighbours(query_words, db_columns, k, n_bits):
-    """Compiled exact k-NN of one block of queries: ``(distances, indices)`` of shape
-    ``(n_query, k)``, ordered by distance then database index; ``k <= n_db``.
+def nearest_neighbours(query_words, db_columns, first, end, k, n_bits):
+    """Compiled exact k-NN of one block of queries among database items ``first:end``:
+    ``(distances, indices)`` of shape ``(n_query, k)``, ordered by distance then database
+    index; ``k <= end - first``.
 
-    ``db_columns`` is the database word-major, ``words.T`` made contiguous
-    (:func:`word_columns`).
+    ``db_columns`` is the database word-major (``(n_words, n)``, C-contiguous: word ``w``
+    of every item in one row), the layout in which a scan streams.
     """
     n_query = len(query_words)
     dist = np.empty((n_query, k), dtype=np.int64)
@@ -173,6 +173,8 @@ def nearest_neighbours(query_words, db_columns, k, n_bits):
     _compiled()[1](
         np.ascontiguousarray(query_words, dtype=np.uint64),
         db_columns,
+        int(first),
+        int(end),
         int(k),
         int(n_bits),
         dist,
@@ -181,24 +183,21 @@ def nearest_neighbours(query_words, db_columns, k, n_bits):
     return dist, ind
 
 
-def within_radius(query_words, db_columns, radius):
-    """Compiled radius search of one block of queries: CSR ``(indptr, distances,
-    indices)`` of the items at distance ``<= radius``, each row in database order."""
+def within_radius(query_words, db_columns, first, end, radius):
+    """Compiled radius search of one block of queries among database items ``first:end``:
+    CSR ``(indptr, distances, indices)`` of the items at distance ``<= radius``, each row
+    in database order."""
     query_words = np.ascontiguousarray(query_words, dtype=np.uint64)
     indptr = np.zeros(len(query_words) + 1, dtype=np.int64)
     size = 16 * len(query_words) + 1024
     dist, ind = _compiled()[2](
         query_words,
         db_columns,
+        int(first),
+        int(end),
         int(radius),
         indptr,
         np.empty(size, dtype=np.int64),
         np.empty(size, dtype=np.int64),
     )
     return indptr, dist[: indptr[-1]], ind[: indptr[-1]]
-
-
-def word_columns(words):
-    """The database word-major (``(n_words, n_db)``, contiguous): the layout of the search
-    kernels."""
-    return np.ascontiguousarray(np.asarray(words, dtype=np.uint64).T)

@@ -6,6 +6,7 @@ import numba
 import numpy as np
 from llvmlite import ir
 from numba import types
+from numba.core import cgutils
 from numba.extending import intrinsic
 
 # Database items per chunk of distances in the search kernels (a few KiB: stays in L1).
@@ -19,6 +20,37 @@ def popcount(typingctx, x):
         return builder.call(ctpop, args)
 
     return types.uint64(types.uint64), codegen
+
+
+@intrinsic
+def prefetch(typingctx, array, row, column):
+    """Ask the CPU to bring ``array[row, column]`` into its caches (no effect on results)."""
+
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        data = context.make_array(array_type)(context, builder, args[0])
+        index = [
+            context.cast(builder, value, typ, types.intp)
+            for value, typ in zip(args[1:], signature.args[1:], strict=True)
+        ]
+        pointer = cgutils.get_item_pointer2(
+            context,
+            builder,
+            data.data,
+            cgutils.unpack_tuple(builder, data.shape, 2),
+            cgutils.unpack_tuple(builder, data.strides, 2),
+            array_type.layout,
+            index,
+        )
+        byte_pointer = ir.IntType(8).as_pointer()
+        int32 = ir.IntType(32)
+        function_type = ir.FunctionType(ir.VoidType(), [byte_pointer, int32, int32, int32])
+        fetch = cgutils.get_or_insert_function(builder.module, function_type, "llvm.prefetch.p0")
+        # A read, kept in every cache level, of data.
+        builder.call(fetch, [builder.bitcast(pointer, byte_pointer), int32(0), int32(3), int32(1)])
+        return context.get_dummy_value()
+
+    return types.void(array, row, column), codegen
 
 
 @numba.njit(cache=True, nogil=True)
@@ -290,8 +322,9 @@ def count_below(dist, n, bound):
 
 
 @numba.njit(cache=True, nogil=True)
-def nearest(q_words, db_columns, k, n_bits, out_dist, out_ind):
-    """The ``k`` nearest items of each query in (distance, index) order.
+def nearest(q_words, db_columns, first, end, k, n_bits, out_dist, out_ind):
+    """The ``k`` nearest of items ``first:end`` (columns of the word-major database) of
+    each query in (distance, index) order, indices counted from 0.
 
     Items closer than the current ``k``-th distance ``bound`` join a buffer in database
     order; when it fills, it is cut back to the ``k`` first and ``bound`` drops. An item
@@ -300,7 +333,6 @@ def nearest(q_words, db_columns, k, n_bits, out_dist, out_ind):
     item under ``bound`` (soon almost all) is skipped after one vectorised count.
     """
     n_query = q_words.shape[0]
-    n_db = db_columns.shape[1]
     capacity = max(4 * k, 256)
     buf_d = np.empty(capacity, dtype=np.int64)
     buf_i = np.empty(capacity, dtype=np.int64)
@@ -309,8 +341,8 @@ def nearest(q_words, db_columns, k, n_bits, out_dist, out_ind):
     for i in range(n_query):
         n = 0
         bound = n_bits + 1
-        for lo in range(0, n_db, _CHUNK):
-            m = min(_CHUNK, n_db - lo)
+        for lo in range(first, end, _CHUNK):
+            m = min(_CHUNK, end - lo)
             chunk_distances(q_words, i, db_columns, lo, m, dist)
             if count_below(dist, m, bound) == 0:
                 continue
@@ -367,16 +399,15 @@ def keep_first(buf_d, buf_i, n, k, hist):
 
 
 @numba.njit(cache=True, nogil=True)
-def within(q_words, db_columns, radius, indptr, out_dist, out_ind):
-    """Items within ``radius`` of each query, in index order, as CSR rows from
-    ``indptr``; returns the output arrays, grown (doubled) when they fill."""
+def within(q_words, db_columns, first, end, radius, indptr, out_dist, out_ind):
+    """Items ``first:end`` within ``radius`` of each query, in index order, as CSR rows
+    from ``indptr``; returns the output arrays, grown (doubled) when they fill."""
     n_query = q_words.shape[0]
-    n_db = db_columns.shape[1]
     dist = np.empty(_CHUNK, dtype=np.uint64)
     n = 0
     for i in range(n_query):
-        for lo in range(0, n_db, _CHUNK):
-            m = min(_CHUNK, n_db - lo)
+        for lo in range(first, end, _CHUNK):
+            m = min(_CHUNK, end - lo)
             chunk_distances(q_words, i, db_columns, lo, m, dist)
             hits = count_below(dist, m, radius + 1)
             if hits == 0:

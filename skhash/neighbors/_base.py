@@ -11,7 +11,13 @@ from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..codes import _kernels
-from ..codes._bits import check_bitorder, check_codes, result_distance_dtype, unpack_codes
+from ..codes._bits import (
+    check_bitorder,
+    check_codes,
+    pack_codes,
+    packed_to_words,
+    result_distance_dtype,
+)
 from ..codes._io import PackedCodes
 from ..utils import NoBoolIntegersMixin, check_labels, check_same_label_kind
 from ..utils._dask import is_dask_array, map_row_blocks
@@ -38,24 +44,39 @@ class HammingNeighborsBase(NoBoolIntegersMixin, BaseEstimator):
         return isinstance(self.hasher, str) and self.hasher == "passthrough"
 
     def _codes(self, X, *, reset):
-        """Validate ``X`` and turn it into 0/1 codes (hashing it when a hasher is set)."""
+        """Validate ``X`` and turn it into :class:`~skhash.PackedCodes`: packed bytes
+        (``bitorder`` set) are kept as they are, 0/1 codes (given, or made by the hasher)
+        are packed in the database's bit order."""
         if self._passthrough():
             X = validate_data(self, X, dtype=None, reset=reset, ensure_min_samples=1)
-            name = "X"
             if self.bitorder is not None:
                 if X.dtype != np.uint8:
                     raise ValueError(
                         f"With bitorder={self.bitorder!r}, X must hold packed uint8 bytes, "
                         f"got dtype {X.dtype}. Pass 0/1 codes with bitorder=None."
                     )
-                return unpack_codes(X, 8 * X.shape[1], check_bitorder(self.bitorder))
-            return check_codes(X, name=name)
-        if reset:
+                return PackedCodes(X, 8 * X.shape[1], check_bitorder(self.bitorder))
+            codes = check_codes(X, name="X")
+        elif reset:
             validate_data(self, X, skip_check_array=True, reset=True)
             self.hasher_ = clone(self.hasher)
-            return check_codes(self.hasher_.fit(X, self._y_fit).transform(X), name="codes")
-        validate_data(self, X, skip_check_array=True, reset=False)
-        return check_codes(self.hasher_.transform(X), n_bits=self.n_bits_, name="codes")
+            codes = check_codes(self.hasher_.fit(X, self._y_fit).transform(X), name="codes")
+        else:
+            validate_data(self, X, skip_check_array=True, reset=False)
+            codes = check_codes(self.hasher_.transform(X), n_bits=self.n_bits_, name="codes")
+        bitorder = self.bitorder or ("little" if reset else self._index.bitorder)
+        return PackedCodes(pack_codes(codes, bitorder), codes.shape[1], bitorder)
+
+    def _query_words(self, X):
+        """Queries (``None``: the database itself) as words in the search's layout."""
+        if X is None:
+            return self._index.database_words()
+        packed = self._codes(X, reset=False)
+        if packed.n_bits != self.n_bits_:
+            raise ValueError(
+                f"X has codes of {packed.n_bits} bits; the database's have {self.n_bits_}."
+            )
+        return packed_to_words(packed.packed)
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
@@ -83,27 +104,27 @@ class HammingNeighborsBase(NoBoolIntegersMixin, BaseEstimator):
             return self._fit_packed(X, y)
         self._y_fit = y
         try:
-            codes = self._codes(X, reset=True)
+            packed = self._codes(X, reset=True)
         finally:
             del self._y_fit
-        y = _check_fit_labels(y, len(codes))
+        y = _check_fit_labels(y, len(packed))
         if self._passthrough():
             self.hasher_ = None
         self.packed_codes_ = None
         self.labels_ = y
-        self.n_samples_fit_, self.n_bits_ = codes.shape
-        self._index = self._make_index(codes)
+        self.n_samples_fit_, self.n_bits_ = packed.shape
+        self._index = self._make_index(packed)
         self.backend_ = self._index.name
         return self
 
-    def _make_index(self, codes):
-        """The search backend of ``codes``: multi-index hashing where ``algorithm`` asks."""
-        algorithm = self._algorithm(len(codes))
+    def _make_index(self, packed):
+        """The search backend of ``packed``: multi-index hashing where ``algorithm`` asks."""
+        algorithm = self._algorithm(len(packed))
         self.algorithm_ = algorithm
         if algorithm == "brute":
-            return make_backend(self.backend, codes, n_jobs=self.n_jobs, device=self.device)
+            return make_backend(self.backend, packed, n_jobs=self.n_jobs, device=self.device)
         mode = "mih" if self.algorithm == "mih" else "auto"
-        return MIHSearch(codes, self.n_jobs, n_substrings=self.n_substrings, mode=mode)
+        return MIHSearch(packed, self.n_jobs, n_substrings=self.n_substrings, mode=mode)
 
     def _algorithm(self, n_db):
         if self.algorithm == "mih":
@@ -153,9 +174,7 @@ class HammingNeighborsBase(NoBoolIntegersMixin, BaseEstimator):
         if self.backend in ("auto", "numpy"):
             self._index = PackedSearch(packed, n_jobs=self.n_jobs)
         else:  # faiss and torch hold the database in (device) memory anyway
-            self._index = make_backend(
-                self.backend, packed.unpack(), n_jobs=self.n_jobs, device=self.device
-            )
+            self._index = make_backend(self.backend, packed, n_jobs=self.n_jobs, device=self.device)
         self.backend_ = self._index.name
         return self
 
@@ -182,18 +201,21 @@ class HammingNeighborsBase(NoBoolIntegersMixin, BaseEstimator):
         if "_index" not in self.__dict__:
             return self.fit(X, y)
         if isinstance(X, PackedCodes):
-            X = X.unpack()
             if not self._passthrough() or self.bitorder is not None:
                 raise ValueError("PackedCodes are added with hasher='passthrough' only.")
-        codes = self._codes(X, reset=False)
-        if codes.shape[1] != self.n_bits_:
+            packed = X
+            if packed.bitorder != self._index.bitorder:
+                packed = PackedCodes.from_codes(X.unpack(), self._index.bitorder)
+        else:
+            packed = self._codes(X, reset=False)
+        if packed.n_bits != self.n_bits_:
             raise ValueError(
-                f"X has codes of {codes.shape[1]} bits; the database's have {self.n_bits_}."
+                f"X has codes of {packed.n_bits} bits; the database's have {self.n_bits_}."
             )
-        labels = self._grown_labels(y, len(codes))
-        self._index.add(codes)
+        labels = self._grown_labels(y, len(packed))
+        self._index.add(packed)
         self.labels_ = labels
-        self.n_samples_fit_ += len(codes)
+        self.n_samples_fit_ += len(packed)
         return self
 
     def _grown_labels(self, y, n_new):
@@ -246,7 +268,7 @@ class HammingNeighborsBase(NoBoolIntegersMixin, BaseEstimator):
         codes : ndarray of shape (n_samples, n_bits_), dtype uint8
         """
         check_is_fitted(self)
-        return self._codes(X, reset=False)
+        return self._codes(X, reset=False).unpack()
 
     _queries = encode
 
@@ -296,11 +318,9 @@ class KNeighborsMixin:
             )
         if is_dask_array(X):
             return self._dask_kneighbors(X, k, return_distance)
+        dist, ind = self._index.kneighbors(self._query_words(X), k + (X is None))
         if X is None:
-            dist, ind = self._index.kneighbors(self._database_codes(), k + 1)
             dist, ind = _drop_self(dist, ind)
-        else:
-            dist, ind = self._index.kneighbors(self._queries(X), k)
         if not return_distance:
             return ind
         return dist.astype(result_distance_dtype(self.n_bits_), copy=False), ind
@@ -383,13 +403,13 @@ class RadiusNeighborsMixin:
             raise ValueError(
                 f"radius must be a non-negative integer number of bits, got {radius!r}."
             )
-        codes = self._database_codes() if X is None else self._queries(X)
+        words = self._query_words(X)
         # One sort at most: by (distance, index), or by index for sort_results=False.
-        indptr, dist, ind = self._index.radius_neighbors(codes, int(radius), sort=sort_results)
+        indptr, dist, ind = self._index.radius_neighbors(words, int(radius), sort=sort_results)
         if X is None:
-            rows = np.repeat(np.arange(len(codes)), np.diff(indptr))
+            rows = np.repeat(np.arange(len(words)), np.diff(indptr))
             keep = ind != rows
-            np.cumsum(np.bincount(rows[keep], minlength=len(codes)), out=indptr[1:])
+            np.cumsum(np.bincount(rows[keep], minlength=len(words)), out=indptr[1:])
             dist, ind = dist[keep], ind[keep]
         return indptr, dist, ind
 

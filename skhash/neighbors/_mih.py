@@ -15,10 +15,11 @@ import math
 import numpy as np
 from joblib import Parallel, delayed
 
-from ..codes._bits import codes_to_words, distance_dtype
+from ..codes._bits import distance_dtype
 from ..codes._selection import sort_csr
 from ..utils._threads import thread_count
-from ._backends import NumpySearch, database_layout, nearest_in_block, within_in_block
+from ._numpy import NumpySearch
+from ._scan import nearest_in_block, within_in_block
 from ._search import SearchBackend
 
 __all__ = ["MIHSearch", "default_substrings"]
@@ -61,13 +62,14 @@ class MIHSearch(SearchBackend):
 
     name = "numpy"
 
-    def __init__(self, codes, n_jobs=None, n_substrings=None, mode="mih"):
+    def __init__(self, packed, n_jobs=None, n_substrings=None, mode="mih"):
         # Room for the tail of added codes that the tables hold back (see add).
-        self.scan = NumpySearch(codes, n_jobs, reserve=max(len(codes) // 8, _MIN_TAIL_REBUILD))
-        self.n_bits = codes.shape[1]
+        reserve = max(len(packed) // 8, _MIN_TAIL_REBUILD)
+        self.scan = NumpySearch(packed, n_jobs, reserve=reserve)
+        self.n_bits, self.bitorder = packed.n_bits, packed.bitorder
         self.n_jobs = n_jobs
         self.mode = mode
-        m = n_substrings or default_substrings(len(codes), self.n_bits)
+        m = n_substrings or default_substrings(len(packed), self.n_bits)
         lengths = np.full(m, self.n_bits // m, dtype=np.int64)
         lengths[: self.n_bits % m] += 1
         if lengths.max() > MAX_SUBSTRING_BITS:
@@ -86,39 +88,46 @@ class MIHSearch(SearchBackend):
 
     def _build(self):
         kernels = _kernels()
-        words = self.scan.words
-        n = len(words)
+        columns, n = self.scan.columns, self.scan.n_db
         self.n_indexed = n
         self.offsets = np.empty(int(np.sum(2**self.lengths + 1)), dtype=np.int64)
         self.ids = np.empty(self.n_substrings * n, dtype=_index_dtype(n))
         for j, (start, length) in enumerate(zip(self.starts, self.lengths, strict=True)):
             table = slice(self.bases[j], self.bases[j] + 2**length + 1)
             kernels.build_table(
-                words, start, length, self.offsets[table], self.ids[j * n : (j + 1) * n]
+                columns, n, start, length, self.offsets[table], self.ids[j * n : (j + 1) * n]
             )
 
-    def database_codes(self):
-        return self.scan.database_codes()
+    def database_words(self):
+        return self.scan.database_words()
 
-    def add(self, codes):
+    def add(self, packed):
         """Append codes. They join an unindexed tail, which every query scans (their
         indices are the largest, so merging keeps ties in index order); the tables are
         rebuilt once the tail reaches an eighth of the indexed codes (at least 2**16), so a
         partial_fit costs O(new codes) and the rebuilds O(1) per code over time."""
-        self.scan.add(codes)
-        tail = len(self.scan.words) - self.n_indexed
+        self.scan.add(packed)
+        tail = self.scan.n_db - self.n_indexed
         if tail >= max(self.n_indexed // 8, _MIN_TAIL_REBUILD):
             self._build()
 
     def _tables(self):
         """The kernels' tables: the indexed codes (not the tail), substrings and buckets."""
-        indexed = self.scan.words[: self.n_indexed]
-        return (indexed, self.starts, self.lengths, self.bases, self.offsets, self.ids)
+        columns = self.scan.columns
+        return (
+            columns,
+            self.n_indexed,
+            self.starts,
+            self.lengths,
+            self.bases,
+            self.offsets,
+            self.ids,
+        )
 
     @property
     def _budget(self):
         """Work (table lookups and codes looked at) after which a query is scanned instead."""
-        return max(1024, len(self.scan.words) // _LOOK_COST)
+        return max(1024, self.scan.n_db // _LOOK_COST)
 
     def _map(self, func, q_words):
         """``func(start, stop)`` over blocks of queries, in threads (the kernels release
@@ -140,7 +149,7 @@ class MIHSearch(SearchBackend):
         looked = np.zeros(len(sample), dtype=np.int64)
         run(sample, looked)
         cost = _LOOK_COST * np.mean(np.where(looked < 0, self._budget, looked))
-        return np.mean(looked < 0) <= 0.25 and cost < len(self.scan.words)
+        return np.mean(looked < 0) <= 0.25 and cost < self.scan.n_db
 
     def _knn(self, q_words, k, looked):
         """The kernel's k-NN of ``q_words`` (rows it gave up on are left unfilled)."""
@@ -152,46 +161,40 @@ class MIHSearch(SearchBackend):
     def _within(self, q_words, radius, looked):
         return _kernels().within(q_words, self._tables(), radius, self.n_bits, self._budget, looked)
 
-    def _tail(self):
-        """The codes added since the tables were built, as the scan kernels want them."""
-        return database_layout(self.scan.words[self.n_indexed :], compiled=True)
-
     def _with_tail_neighbours(self, q_words, dist, ind, k):
         """The ``k`` nearest among the tables' and the tail's, by (distance, index)."""
-        tail_k = min(k, len(self.scan.words) - self.n_indexed)
-        tail_dist, tail_ind = nearest_in_block(q_words, self._tail(), tail_k, self.n_bits, True)
-        n = len(self.scan.words)
-        keys = np.hstack(
-            [dist * n + ind, tail_dist.astype(np.int64) * n + (tail_ind + self.n_indexed)]
+        tail_k = min(k, self.scan.n_db - self.n_indexed)
+        n = self.scan.n_db
+        tail_dist, tail_ind = nearest_in_block(
+            q_words, self.scan.columns, self.n_indexed, n, tail_k, self.n_bits
         )
+        keys = np.hstack([dist * n + ind, tail_dist.astype(np.int64) * n + tail_ind])
         keys = np.sort(keys, axis=1)[:, :k]
         return keys // n, keys % n
 
-    def kneighbors(self, codes, k):
-        q_words = codes_to_words(codes)
+    def kneighbors(self, q_words, k):
         if len(q_words) == 0 or not self._mih_wins(
             q_words, lambda words, looked: self._knn(words, k, looked)
         ):
-            return self.scan.kneighbors(codes, k)
+            return self.scan.kneighbors(q_words, k)
         looked = np.zeros(len(q_words), dtype=np.int64)
         k_indexed = min(k, self.n_indexed)
         parts = self._map(lambda a, b: self._knn(q_words[a:b], k_indexed, looked[a:b]), q_words)
         dist = np.vstack([p[0] for p in parts])
         ind = np.vstack([p[1] for p in parts])
-        if len(self.scan.words) > self.n_indexed:
+        if self.scan.n_db > self.n_indexed:
             dist, ind = self._with_tail_neighbours(q_words, dist, ind, k)
         given_up = np.flatnonzero(looked < 0)
         if len(given_up):  # far neighbours: scanned
-            dist[given_up], ind[given_up] = self.scan.kneighbors(codes[given_up], k)
+            dist[given_up], ind[given_up] = self.scan.kneighbors(q_words[given_up], k)
         return dist.astype(distance_dtype(q_words.shape[1])), ind.astype(np.intp)
 
-    def radius_neighbors(self, codes, radius, sort=True):
-        q_words = codes_to_words(codes)
+    def radius_neighbors(self, q_words, radius, sort=True):
         radius = min(radius, self.n_bits)
         if len(q_words) == 0 or not self._mih_wins(
             q_words, lambda words, looked: self._within(words, radius, looked)
         ):
-            return self.scan.radius_neighbors(codes, radius, sort=sort)
+            return self.scan.radius_neighbors(q_words, radius, sort=sort)
         looked = np.zeros(len(q_words), dtype=np.int64)
 
         def search(start, stop):
@@ -199,13 +202,15 @@ class MIHSearch(SearchBackend):
             return rows + start, dist, ind
 
         parts = self._map(search, q_words)
-        if len(self.scan.words) > self.n_indexed:
-            rows, dist, ind = within_in_block(q_words, self._tail(), radius, compiled=True)
+        if self.scan.n_db > self.n_indexed:
+            rows, dist, ind = within_in_block(
+                q_words, self.scan.columns, self.n_indexed, self.scan.n_db, radius
+            )
             keep = ~np.isin(rows, np.flatnonzero(looked < 0))  # those are scanned whole
-            parts.append((rows[keep], dist[keep], ind[keep] + self.n_indexed))
+            parts.append((rows[keep], dist[keep], ind[keep]))
         given_up = np.flatnonzero(looked < 0)
         if len(given_up):  # a far-reaching radius: scanned
-            indptr, dist, ind = self.scan.radius_neighbors(codes[given_up], radius, sort=False)
+            indptr, dist, ind = self.scan.radius_neighbors(q_words[given_up], radius, sort=False)
             parts.append(
                 (given_up[np.repeat(np.arange(len(given_up)), np.diff(indptr))], dist, ind)
             )

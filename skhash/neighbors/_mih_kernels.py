@@ -1,7 +1,8 @@
 """numba kernels of multi-index hashing (imported only when MIH runs; importing imports numba).
 
-Codes are rows of little-endian ``uint64`` words (bit ``j`` of a code is bit ``j % 64`` of
-word ``j // 64``). A code is cut into ``m`` disjoint substrings; table ``j`` lists the
+The database is word-major ``uint64`` words (``columns[w, i]`` is word ``w`` of code
+``i``, the numpy backend's one copy); queries are rows of words. A code is cut into
+``m`` disjoint substrings; table ``j`` lists the
 database indices by the value of substring ``j`` (compact: indices sorted by value, then
 by index, and ``2**length + 1`` offsets).
 """
@@ -9,30 +10,33 @@ by index, and ``2**length + 1`` offsets).
 import numba
 import numpy as np
 
-from ..codes._numba_kernels import popcount
+from ..codes._numba_kernels import popcount, prefetch
 
 _ONE = np.uint64(1)
+# Candidates ahead whose code is fetched from memory while one is checked.
+_AHEAD = 8
 
 
 @numba.njit(inline="always")
-def substring(words, row, start, length):
-    """Bits ``start .. start + length - 1`` (``length <= 32``) of code ``row``."""
+def substring(columns, code, start, length):
+    """Bits ``start .. start + length - 1`` (``length <= 32``) of code ``code`` of
+    word-major words (queries too, as ``q_words.T``)."""
     w = start >> 6
     offset = start & 63
-    value = words[row, w] >> np.uint64(offset)
+    value = columns[w, code] >> np.uint64(offset)
     if offset + length > 64:
-        value |= words[row, w + 1] << np.uint64(64 - offset)
+        value |= columns[w + 1, code] << np.uint64(64 - offset)
     return value & ((_ONE << np.uint64(length)) - _ONE)
 
 
 @numba.njit(cache=True, nogil=True)
-def build_table(words, start, length, offsets, ids):
-    """Fill ``offsets`` (``2**length + 1``) and ``ids`` (``n``) of one substring's table."""
-    n = words.shape[0]
+def build_table(columns, n, start, length, offsets, ids):
+    """Fill ``offsets`` (``2**length + 1``) and ``ids`` (``n``) of one substring's table
+    of the codes ``0:n``."""
     keys = np.empty(n, dtype=np.int64)
     offsets[:] = 0
     for i in range(n):
-        key = np.int64(substring(words, i, start, length))
+        key = np.int64(substring(columns, i, start, length))
         keys[i] = key
         offsets[key + 1] += 1
     for key in range(1, offsets.shape[0]):
@@ -52,7 +56,7 @@ def _next_mask(mask):
 
 
 @numba.njit(nogil=True)
-def _probe(words, starts, lengths, bases, offsets, ids, n, j, s, keys, found, hist):
+def _probe(columns, starts, lengths, bases, offsets, ids, n, j, s, keys, found, hist, cap):
     """Add the codes whose substring ``j`` is at distance exactly ``s`` from the query's,
     unless an earlier probe found them: (distance of substring ``t``, ``t``) is smallest,
     in that order, at (``s``, ``j``). Returns the work done: codes looked at, plus one
@@ -67,19 +71,23 @@ def _probe(words, starts, lengths, bases, offsets, ids, n, j, s, keys, found, hi
     while mask < limit:
         looked += 1
         key = keys[j] ^ mask
-        for p in range(offsets[bases[j] + key], offsets[bases[j] + key + 1]):
+        end = offsets[bases[j] + key + 1]
+        for p in range(offsets[bases[j] + key], end):
             x = ids[j * n + p]
+            if p + _AHEAD < end:  # the code checked a few steps on: its words are in cache by then
+                for w in range(columns.shape[0]):
+                    prefetch(columns, w, ids[j * n + p + _AHEAD])
             looked += 1
             total = 0
             first = True
             for t in range(m):
-                value = substring(words, x, starts[t], lengths[t])
+                value = substring(columns, x, starts[t], lengths[t])
                 d = np.int64(popcount(np.uint64(keys[t]) ^ value))
                 total += d
                 if d < s or (d == s and t < j):
                     first = False
                     break
-            if first:
+            if first and total <= cap:
                 found.append((total, np.int64(x)))
                 hist[total] += 1
         if s == 0:
@@ -91,14 +99,15 @@ def _probe(words, starts, lengths, bases, offsets, ids, n, j, s, keys, found, hi
 @numba.njit(inline="always")
 def _query_keys(q_words, i, starts, lengths, keys):
     for t in range(starts.shape[0]):
-        keys[t] = np.int64(substring(q_words, i, starts[t], lengths[t]))
+        keys[t] = np.int64(substring(q_words.T, i, starts[t], lengths[t]))
 
 
 @numba.njit(cache=True, nogil=True)
 def knn(q_words, tables, k, n_bits, budget, out_dist, out_ind, looked):
     """The ``k`` nearest codes of each query, by (distance, index), exactly.
 
-    ``tables`` is ``(words, starts, lengths, bases, offsets, ids)``. Substrings are probed
+    ``tables`` is ``(columns, n, starts, lengths, bases, offsets, ids)``, ``n`` the codes
+    indexed. Substrings are probed
     at distance ``s = 0, 1, ...``, substring by substring. After substring ``j`` at
     ``s``, every code within ``s * m + j`` has been found (pigeonhole: a code not found
     has its first ``j + 1`` substrings at ``s + 1`` or more and the others at ``s`` or
@@ -107,9 +116,8 @@ def knn(q_words, tables, k, n_bits, budget, out_dist, out_ind, looked):
     ``budget`` (far neighbours: a scan is cheaper) is given up, its ``looked`` set to -1,
     for the caller to scan.
     """
-    words, starts, lengths, bases, offsets, ids = tables
+    columns, n, starts, lengths, bases, offsets, ids = tables
     m = starts.shape[0]
-    n = words.shape[0]
     keys = np.empty(m, dtype=np.int64)
     hist = np.zeros(n_bits + 1, dtype=np.int64)
     for i in range(q_words.shape[0]):
@@ -122,7 +130,19 @@ def knn(q_words, tables, k, n_bits, budget, out_dist, out_ind, looked):
         while covered < n_bits and within < k and looked[i] >= 0:
             for j in range(m):
                 looked[i] += _probe(
-                    words, starts, lengths, bases, offsets, ids, n, j, s, keys, found, hist
+                    columns,
+                    starts,
+                    lengths,
+                    bases,
+                    offsets,
+                    ids,
+                    n,
+                    j,
+                    s,
+                    keys,
+                    found,
+                    hist,
+                    n_bits,
                 )
                 covered = min(s * m + j, n_bits)
                 within = 0
@@ -149,9 +169,8 @@ def knn(q_words, tables, k, n_bits, budget, out_dist, out_ind, looked):
 def within(q_words, tables, radius, n_bits, budget, looked):
     """``(rows, distances, indices)`` of every code within ``radius`` of each query; a
     query whose work passes ``budget`` is given up (``looked`` -1), for the caller to scan."""
-    words, starts, lengths, bases, offsets, ids = tables
+    columns, n, starts, lengths, bases, offsets, ids = tables
     m = starts.shape[0]
-    n = words.shape[0]
     keys = np.empty(m, dtype=np.int64)
     hist = np.zeros(n_bits + 1, dtype=np.int64)
     rows = [np.int64(0) for _ in range(0)]
@@ -165,7 +184,19 @@ def within(q_words, tables, radius, n_bits, budget, looked):
         while covered < radius and looked[i] >= 0:
             for j in range(m):
                 looked[i] += _probe(
-                    words, starts, lengths, bases, offsets, ids, n, j, s, keys, found, hist
+                    columns,
+                    starts,
+                    lengths,
+                    bases,
+                    offsets,
+                    ids,
+                    n,
+                    j,
+                    s,
+                    keys,
+                    found,
+                    hist,
+                    radius,
                 )
                 covered = s * m + j
                 if covered >= radius:
@@ -176,10 +207,9 @@ def within(q_words, tables, radius, n_bits, budget, looked):
             s += 1
         if looked[i] < 0:
             continue
-        for p in range(len(found)):
-            if found[p][0] <= radius:
-                rows.append(np.int64(i))
-                dist.append(found[p][0])
-                ind.append(found[p][1])
+        for p in range(len(found)):  # all within the radius (the probes' cap)
+            rows.append(np.int64(i))
+            dist.append(found[p][0])
+            ind.append(found[p][1])
     as_array = np.array
     return as_array(rows, np.int64), as_array(dist, np.int64), as_array(ind, np.int64)

@@ -5,19 +5,20 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ..codes._bits import check_codes, result_distance_dtype
+from ..codes._bits import check_codes, codes_to_words, result_distance_dtype
+from ..codes._io import PackedCodes
 from ..utils._dask import is_dask_array
 from ..utils._validation import validate_function_params
-from ._backends import NumpySearch
+from ._numpy import NumpySearch
 
 __all__ = ["sharded_kneighbors"]
 
 
-def _shard_neighbours(shard, queries, k, offset):
-    """The ``k`` nearest codes of the shard (indices shifted by ``offset``), as int64 keys
-    ``distance * 2**40 + index`` sorted per query."""
-    shard = check_codes(shard)
-    dist, ind = NumpySearch(shard).kneighbors(queries, min(k, len(shard)))
+def _shard_neighbours(shard, query_words, k, offset):
+    """The ``k`` nearest codes of the shard (indices shifted by ``offset``) of queries
+    given as words, as int64 keys ``distance * 2**40 + index`` sorted per query."""
+    shard = PackedCodes.from_codes(shard)
+    dist, ind = NumpySearch(shard).kneighbors(query_words, min(k, len(shard)))
     return np.sort(dist.astype(np.int64) * 2**40 + (ind + offset), axis=1)
 
 
@@ -75,10 +76,11 @@ def sharded_kneighbors(queries, database, n_neighbors=10):
             f"n_neighbors={n_neighbors} must be between 1 and the {database.shape[0]} "
             f"database codes."
         )
+    query_words = codes_to_words(queries)
     sizes = database.chunks[0]
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     parts = [
-        dask.delayed(_shard_neighbours)(shard, queries, int(n_neighbors), int(offset))
+        dask.delayed(_shard_neighbours)(shard, query_words, int(n_neighbors), int(offset))
         for shard, offset, size in zip(database.to_delayed().ravel(), offsets, sizes, strict=True)
         if size > 0
     ]

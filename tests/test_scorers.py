@@ -114,6 +114,24 @@ def test_scorer_errors(blobs):
         map_scorer()(retriever, X, y)
 
 
+@pytest.mark.parametrize("metric", ["precision_at_k", "recall_at_k"])
+def test_k_beyond_a_fold_is_cut_with_a_warning_not_a_nan_score(blobs, metric):
+    X, y = blobs  # folds of 80: 79 items for a hasher's queries, 160 for a retriever's
+    scorer = make_retrieval_scorer(metric, k=100)
+    grid = GridSearchCV(LSHHasher(random_state=0), {"n_bits": [8, 16]}, cv=CV, scoring=scorer)
+    with pytest.warns(UserWarning, match="only 79 items in this fold.*at k=79"):
+        grid.fit(X, y)
+    assert np.isfinite(grid.cv_results_["mean_test_score"]).all()
+    hasher = LSHHasher(n_bits=16, random_state=0).fit(X[:80])
+    with pytest.warns(UserWarning, match="only 79 items"):
+        cut = scorer(hasher, X[:80], y[:80])
+    metric_function = getattr(__import__("skhash.metrics").metrics, metric)
+    assert cut == metric_function(hasher.transform(X[:80]), None, y[:80], None, k=79)
+    retriever = HammingRetriever(hasher, backend="numpy").fit(X[:60], y[:60])
+    with pytest.warns(UserWarning, match="only 60 items"):
+        scorer(retriever, X[60:80], y[60:80])
+
+
 def test_pipeline_neighbours_through_the_fitted_retriever(blobs):
     X, y = blobs
     pipe = make_pipeline(

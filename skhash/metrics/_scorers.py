@@ -1,5 +1,6 @@
 """Scorers ``(estimator, X, y) -> float`` for model selection of hashers and retrievers."""
 
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -52,7 +53,8 @@ class _RetrievalScorer:
         retriever = _final_retriever(estimator)
         if retriever is None:
             # A hasher (or a pipeline ending in one): rank the fold against itself.
-            return self.metric(estimator.transform(X), None, y, None, **self.kwargs)
+            codes = estimator.transform(X)
+            return self.metric(codes, None, y, None, **self._fitting(len(codes) - 1))
         if retriever.labels_ is None:
             raise ValueError(
                 "The retriever was fitted without labels: fit it with y to score queries "
@@ -63,7 +65,23 @@ class _RetrievalScorer:
         queries = retriever.encode(X)
         packed = retriever.packed_codes_
         db = retriever.codes_ if packed is None else packed.unpack()
-        return self.metric(queries, db, y, retriever.labels_, **self.kwargs)
+        return self.metric(queries, db, y, retriever.labels_, **self._fitting(len(db)))
+
+    def _fitting(self, n_items):
+        """The metric's options, ``k`` cut to the ``n_items`` a query can retrieve in this
+        fold, with a warning: GridSearchCV would turn the metric's error into a NaN
+        score, and a NaN ``best_score_``."""
+        k = self.kwargs.get("k")
+        if k is None or k <= n_items:
+            return self.kwargs
+        warnings.warn(
+            f"{self.metric.__name__} with k={k}: a query can retrieve only {n_items} items "
+            f"in this fold, so the fold is scored at k={n_items}. Use k <= {n_items} (or "
+            f"larger folds) to score every fold at the same k.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return {**self.kwargs, "k": n_items}
 
     def __repr__(self):
         args = "".join(f", {k}={v!r}" for k, v in self.kwargs.items())

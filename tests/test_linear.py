@@ -207,3 +207,24 @@ def test_itq_transform_is_one_product_equal_to_centring_then_rotating(digits):
     expected = ((digits - itq.mean_) @ itq.components_.T) @ itq.rotation_
     np.testing.assert_allclose(itq.decision_function(digits), expected, atol=1e-9)
     np.testing.assert_array_equal(itq.transform(digits), (expected > 0).astype(np.uint8))
+
+
+@pytest.mark.parametrize("normalize", [False, True])
+def test_itq_transform_checks_its_output_for_non_finite_input(normalize):
+    """transform skips the pass over X for NaN and infinity: they show in the projections,
+    and X is checked only then (huge finite features that overflow are still hashed)."""
+    X = np.random.default_rng(0).normal(size=(100, 8))
+    itq = ITQHasher(n_bits=4, normalize=normalize, random_state=0).fit(X)
+    for bad in (np.nan, np.inf, -np.inf):
+        X_bad = X[:5].copy()
+        X_bad[2, 3] = bad
+        match = "X contains NaN" if np.isnan(bad) else "X contains infinity"
+        with pytest.raises(ValueError, match=match):
+            itq.transform(X_bad)
+    # Each row sums to about 2 x 1.7e308 along one bit's projection axis: an overflow.
+    huge = 1.7e308 * np.sign((itq.components_.T @ itq.rotation_).T)
+    if not normalize:
+        assert np.isinf(itq.decision_function(huge)).any()  # the overflow case is exercised
+    np.testing.assert_array_equal(
+        itq.transform(huge), (itq.decision_function(huge) > 0).astype(np.uint8)
+    )

@@ -115,6 +115,7 @@ class ITQHasher(BaseHasher):
     (2, 16)
     """
 
+    _non_finite_propagates = True
     _parameter_constraints: dict = {
         **BaseHasher._parameter_constraints,
         "n_jobs": N_JOBS_CONSTRAINT,

@@ -361,3 +361,30 @@ def test_british_spellings_are_deprecated_aliases():
     assert old == metrics.neighbor_recall(codes, None, X, k=1, at=2)
     with pytest.warns(FutureWarning, match="now spelt neighbor_recall_scorer"):
         metrics.neighbour_recall_scorer(k=1, at=2)
+
+
+@pytest.mark.parametrize("query_order", ["little", "big", None])
+@pytest.mark.parametrize("db_order", ["little", "big", None])
+def test_metrics_take_packed_codes_as_they_are(query_order, db_order):
+    from skhash import PackedCodes
+    from skhash.metrics import precision_within_radius, recall_at_k
+
+    rng = np.random.default_rng(3)
+    q, db = rng.integers(0, 2, (30, 13)), rng.integers(0, 2, (300, 13))
+    y_q, y_db = rng.integers(0, 4, 30), rng.integers(0, 4, 300)
+
+    def packed(codes, order):
+        return codes if order is None else PackedCodes.from_codes(codes, order)
+
+    Q, D = packed(q, query_order), packed(db, db_order)
+    for metric, kwargs in [
+        (mean_average_precision, {}),
+        (mean_average_precision, {"at": 50, "ties": "expected"}),
+        (precision_at_k, {"k": 9}),
+        (recall_at_k, {"k": 9}),
+        (precision_within_radius, {"radius": 4}),
+    ]:
+        assert metric(Q, D, y_q, y_db, **kwargs) == metric(q, db, y_q, y_db, **kwargs)
+    assert mean_average_precision(Q, None, y_q, None) == mean_average_precision(q, None, y_q, None)
+    with pytest.raises(ValueError, match="db_codes has 16 bits per row but 13"):
+        mean_average_precision(Q, PackedCodes.from_codes(db[:, :8].repeat(2, 1)), y_q, y_db)

@@ -23,6 +23,7 @@ from ._bits import (
     check_codes,
     check_packed,
     pack_codes,
+    packed_to_words,
     unpack_codes,
 )
 
@@ -101,6 +102,20 @@ class PackedCodes:
             args = (packed.filename, packed.offset, packed.shape, self.n_bits, self.bitorder)
             return (_reopen, args)
         return (PackedCodes, (np.asarray(packed), self.n_bits, self.bitorder))
+
+
+def code_words(codes, *, name, n_bits=None, bitorder="little"):
+    """``(words, n_bits)``: 0/1 codes or :class:`PackedCodes` as rows of ``uint64`` words
+    with the bits in ``bitorder`` (packed codes in that order are read as they are, never
+    unpacked; distances need both sides in one order)."""
+    if isinstance(codes, PackedCodes):
+        if n_bits is not None and codes.n_bits != n_bits:
+            raise ValueError(f"{name} has {codes.n_bits} bits per row but {n_bits} were expected.")
+        if codes.bitorder != bitorder:  # rare: two orders in one call
+            codes = PackedCodes.from_codes(codes.unpack(), bitorder)
+        return packed_to_words(codes.packed), codes.n_bits
+    codes = check_codes(codes, n_bits=n_bits, name=name)
+    return packed_to_words(pack_codes(codes, bitorder)), codes.shape[1]
 
 
 def _reopen(filename, offset, shape, n_bits, bitorder):

@@ -10,7 +10,8 @@ no comparison sort of a whole row is run.
 import numpy as np
 from joblib import Parallel, delayed
 
-from ..codes._bits import check_codes, codes_to_words, hamming_block, packed_to_words
+from ..codes._bits import hamming_block, packed_to_words
+from ..codes._io import PackedCodes, code_words
 from ..codes._selection import (
     BYTES_PER_PAIR,
     MAX_BLOCK_BYTES,
@@ -70,8 +71,15 @@ class RankingProblem:
 
     def __init__(self, query_codes, db_codes, y_query=None, y_db=None, *, labels=True, n_jobs=None):
         self.n_jobs = check_n_jobs(n_jobs)
-        query_codes = check_codes(query_codes, name="query_codes")
-        if query_codes.shape[0] == 0:
+        # Packed codes are read as words in their own bit order; 0/1 codes are packed in it.
+        bitorder = next(
+            (c.bitorder for c in (query_codes, db_codes) if isinstance(c, PackedCodes)), "little"
+        )
+        self.query_words, self.n_bits = code_words(
+            query_codes, name="query_codes", bitorder=bitorder
+        )
+        self.n_query = len(self.query_words)
+        if self.n_query == 0:
             raise ValueError(
                 "query_codes holds no codes: a retrieval metric averages over queries, give "
                 "at least one."
@@ -80,11 +88,12 @@ class RankingProblem:
         if self.exclude_self:
             if y_db is not None:
                 raise ValueError("y_db must be None when db_codes is None (leave-one-out).")
-            db_codes, y_db = query_codes, y_query
+            self.db_words, y_db = self.query_words, y_query
         else:
-            db_codes = check_codes(db_codes, n_bits=query_codes.shape[1], name="db_codes")
-        self.n_query, self.n_bits = query_codes.shape
-        self.n_db = db_codes.shape[0]
+            self.db_words, _ = code_words(
+                db_codes, name="db_codes", n_bits=self.n_bits, bitorder=bitorder
+            )
+        self.n_db = len(self.db_words)
         self.n_candidates = self.n_db - self.exclude_self
         if self.n_candidates < 1:
             raise ValueError(
@@ -93,8 +102,6 @@ class RankingProblem:
                 else "db_codes must hold at least one code."
             )
         self.n_buckets = self.n_bits + 1 + self.exclude_self
-        self.query_words = codes_to_words(query_codes)
-        self.db_words = codes_to_words(db_codes)
         self.relevance = Relevance(y_query, y_db, self.n_query, self.n_db) if labels else None
 
     def distances(self, start, stop):

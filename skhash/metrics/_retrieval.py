@@ -260,10 +260,11 @@ def mean_average_precision(
 
     Parameters
     ----------
-    query_codes : array-like of shape (n_queries, n_bits)
-        0/1 codes of the queries.
-    db_codes : array-like of shape (n_db, n_bits) or None
-        0/1 codes of the database. ``None`` ranks every query against the other queries
+    query_codes : array-like of shape (n_queries, n_bits) or PackedCodes
+        0/1 codes of the queries, or packed ones (read as they are, not unpacked).
+    db_codes : array-like of shape (n_db, n_bits), PackedCodes or None
+        0/1 codes of the database, or packed ones (e.g. a code file memory-mapped by
+        :func:`~skhash.load_codes`). ``None`` ranks every query against the other queries
         (leave-one-out; ``y_db`` must then be ``None``).
     y_query : array-like of shape (n_queries,) or (n_queries, n_labels)
         Class labels, or a 0/1 indicator matrix (multi-label: relevant = shares a label).
@@ -354,8 +355,8 @@ def precision_at_k(query_codes, db_codes, y_query, y_db, *, k=100, ties="stable"
 
     Parameters
     ----------
-    query_codes : array-like of shape (n_queries, n_bits)
-        0/1 codes of the queries.
+    query_codes : array-like of shape (n_queries, n_bits) or PackedCodes
+        0/1 codes of the queries, or packed ones (read as they are, not unpacked).
     db_codes : array-like of shape (n_db, n_bits) or None
         0/1 codes of the database; ``None`` ranks each query against the other queries.
     y_query, y_db : array-like

@@ -63,8 +63,8 @@ class _RetrievalScorer:
         if isinstance(estimator, Pipeline) and len(estimator) > 1:
             X = estimator[:-1].transform(X)
         queries = retriever.encode(X)
-        packed = retriever.packed_codes_
-        db = retriever.codes_ if packed is None else packed.unpack()
+        # A memory-mapped database is ranked packed, as it is (the metrics read its words).
+        db = retriever.codes_ if retriever.packed_codes_ is None else retriever.packed_codes_
         return self.metric(queries, db, y, retriever.labels_, **self._fitting(len(db)))
 
     def _fitting(self, n_items):

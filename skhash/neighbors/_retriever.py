@@ -176,4 +176,7 @@ class HammingRetriever(KNeighborsMixin, RadiusNeighborsMixin, HammingNeighborsBa
             raise ValueError(
                 "HammingRetriever was fitted without labels: call fit(X, y) to use score."
             )
-        return mean_average_precision(self._queries(X), self._database_codes(), y, self.labels_)
+        # Both sides packed in the database's bit order: nothing is unpacked.
+        return mean_average_precision(
+            self._codes(X, reset=False), self._database_packed(), y, self.labels_
+        )

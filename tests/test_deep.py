@@ -446,16 +446,34 @@ def test_docstring_documents_each_parameter_once_with_its_default(cls):
     assert len(attributes) == len(set(attributes)) and "device_" in attributes
 
 
-def test_same_seed_fits_in_threads_agree_and_leave_the_callers_rng(X):
-    """Initialisation is seeded under a lock and training draws from the fit's own
-    generators: concurrent same-seed fits give the codes of a lone fit."""
+@pytest.mark.parametrize("name", ["IDRAEHasher", "SGHHasher", "SSDHHasher", "WGANAEHasher"])
+def test_same_seed_fits_in_threads_agree_and_leave_the_callers_rng(X, name):
+    """Every draw of a fit, the initial weights included, comes from its own generators:
+    concurrent same-seed fits give the codes of a lone fit, even while another thread
+    draws from the global torch RNG, and the caller's RNG is untouched."""
+    import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    alone = IDRAEHasher(**TINY, random_state=3).fit(X).transform(X)
+    cls = dict(all_estimators(type_filter="hasher"))[name]
+    options = dict(n_bits=6, max_epochs=2, device="cpu", random_state=3)
+    alone = cls(**options).fit(X).transform(X)
     before = torch.get_rng_state().clone()
     with ThreadPoolExecutor(4) as pool:
-        fits = list(pool.map(lambda _: IDRAEHasher(**TINY, random_state=3).fit(X), range(4)))
+        fits = list(pool.map(lambda _: cls(**options).fit(X), range(4)))
     assert torch.equal(torch.get_rng_state(), before)
+    stop = threading.Event()
+
+    def draw_from_the_global_rng():
+        while not stop.is_set():
+            torch.rand(64)
+
+    other = threading.Thread(target=draw_from_the_global_rng)
+    other.start()
+    try:
+        fits += [cls(**options).fit(X) for _ in range(3)]
+    finally:
+        stop.set()
+        other.join()
     for est in fits:
         np.testing.assert_array_equal(est.transform(X), alone)
 

@@ -97,7 +97,7 @@ class _AutoencoderHasher(BaseDeepHasher):
         projections of the centred data (LSH), so every ``n_bits`` has a start.
         """
         X = X.numpy()  # float32, as the networks: ITQ then copies nothing of X
-        seed = int(torch.randint(np.iinfo(np.int32).max, (1,)).item())
+        seed = int(torch.randint(np.iinfo(np.int32).max, (1,), generator=self._init_generator))
         n_itq = min(self.n_bits, *X.shape)
         itq = ITQHasher(n_bits=n_itq, random_state=seed).fit(X)
         weight = (itq.components_.T @ itq.rotation_).astype(np.float64)
@@ -121,10 +121,16 @@ class _AutoencoderHasher(BaseDeepHasher):
         if self.init == "itq":
             # With no MLP to learn a correction, the linear path itself is trained.
             start = self._itq_projection(X)
-            encoder = ResidualMLP(*start, hidden, self.activation, train_linear=not hidden)
+            encoder = ResidualMLP(
+                *start,
+                hidden,
+                self.activation,
+                train_linear=not hidden,
+                generator=self._init_generator,
+            )
         else:
-            encoder = MLP(X.shape[1], hidden, self.n_bits, self.activation)
-        decoder = MLP(self.n_bits, hidden[::-1], X.shape[1], self.activation)
+            encoder = MLP(X.shape[1], hidden, self.n_bits, self.activation, self._init_generator)
+        decoder = MLP(self.n_bits, hidden[::-1], X.shape[1], self.activation, self._init_generator)
         return {"input": input_map, "encoder": encoder, "decoder": decoder}
 
     def _input_standardizer(self, X):

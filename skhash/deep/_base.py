@@ -2,7 +2,6 @@
 
 import dataclasses
 import math
-import threading
 import time
 import warnings
 from numbers import Integral, Real
@@ -80,11 +79,11 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
         from the public string parameters (e.g. a schedule), so that no step tests them
         again. Default: ``_training_step``.
 
-    Randomness during training (prior samples, noise) must come from ``self._generator``
-    (a ``torch.Generator`` on ``device_``, seeded from ``random_state``). Only
-    ``_build_modules`` may draw from the global torch RNG (module initialisation): ``fit``
-    forks and seeds it there, one fit at a time, so that same-seed fits agree, also in
-    threads, and the caller's RNG state is untouched.
+    Randomness must come from the fit's own generators, seeded from ``random_state``:
+    ``self._init_generator`` (CPU) in ``_build_modules`` (initial weights: pass it to
+    :class:`~skhash.deep._modules.MLP`), ``self._generator`` (on ``device_``) during
+    training (prior samples, noise). The global torch RNG is never used, so same-seed fits
+    agree, also in threads, and the caller's RNG state is untouched.
 
     Parameters shared by every deep hasher (each subclass lists them in its signature and
     passes them to ``BaseDeepHasher.__init__``): ``n_bits``, ``hidden_layer_sizes``,
@@ -150,13 +149,14 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
     #: Optimiser steps of ``max_epochs="auto"``.
     _auto_steps = AUTO_STEPS
     #: Attributes that live only while ``fit`` trains; removed after it, even on an error.
-    _training_state = ("_generator", "optimizers_", "_step")
+    _training_state = ("_init_generator", "_generator", "optimizers_", "_step")
 
     # ------------------------------------------------------------------ extension points
     def _build_modules(self, X):
         """The modules of a fit on ``X`` (float32 CPU tensor); default: an MLP encoder."""
         hidden = self._hidden_layer_sizes()
-        return {"encoder": MLP(X.shape[1], hidden, self.n_bits, self.activation)}
+        encoder = MLP(X.shape[1], hidden, self.n_bits, self.activation, self._init_generator)
+        return {"encoder": encoder}
 
     def _loss(self, X_batch):
         raise NotImplementedError
@@ -271,18 +271,14 @@ class BaseDeepHasher(CPUPortableModuleMixin, BaseHasher):
     def _build(self, X_cpu, seed):
         """Build ``module_``, ``optimizers_`` and the step function, seeded by ``seed``.
 
-        Initialisation draws from the global torch RNG: it is forked (the caller's state is
-        restored) and held by one fit at a time, so that same-seed fits in threads agree.
-        Everything random after this draws from the fit's own generators.
+        Every random number comes from the fit's own generators, never the global torch
+        RNG: ``_init_generator`` (CPU) for what ``_build_modules`` draws, the initial weights
+        included, ``_generator`` (on the device) for what training draws. Same-seed fits in
+        threads agree, and the caller's RNG is untouched.
         """
-        fork_devices = [self.device_] if self.device_.type == "cuda" else []
-        with (
-            _GLOBAL_RNG_LOCK,
-            torch.random.fork_rng(devices=fork_devices, device_type=self.device_.type),
-        ):
-            torch.manual_seed(seed)
-            self._generator = torch.Generator(device=self.device_).manual_seed(seed)
-            self.module_ = torch.nn.ModuleDict(self._build_modules(X_cpu)).to(self.device_)
+        self._init_generator = torch.Generator().manual_seed(seed)
+        self._generator = torch.Generator(device=self.device_).manual_seed(seed)
+        self.module_ = torch.nn.ModuleDict(self._build_modules(X_cpu)).to(self.device_)
         self.optimizers_ = self._build_optimizers()
         self._step = self._select_training_step()
 
@@ -531,10 +527,6 @@ def _float32_tensor(X):
     if X.dtype == np.float32 and X.flags.writeable and X.flags.c_contiguous:
         return torch.from_numpy(X)
     return torch.tensor(X, dtype=torch.float32)
-
-
-# Module initialisation draws from torch's global RNG: one fit seeds and builds at a time.
-_GLOBAL_RNG_LOCK = threading.RLock()
 
 
 def minibatch_bounds(n_samples, batch_size):

@@ -1,5 +1,7 @@
 """Building blocks of the deep hashers: MLPs for encoders, decoders and critics."""
 
+import math
+
 import torch
 from torch import nn
 
@@ -30,16 +32,30 @@ class MLP(nn.Sequential):
         Output width.
     activation : str
         A key of :data:`ACTIVATIONS`.
+    generator : torch.Generator, default=None
+        Source of the initial weights (the global RNG when None).
     """
 
-    def __init__(self, n_in, hidden_layer_sizes, n_out, activation="relu"):
+    def __init__(self, n_in, hidden_layer_sizes, n_out, activation="relu", generator=None):
         layers = []
         width = n_in
         for size in hidden_layer_sizes:
-            layers += [nn.Linear(width, size), ACTIVATIONS[activation]()]
+            layers += [linear_layer(width, size, generator), ACTIVATIONS[activation]()]
             width = size
-        layers.append(nn.Linear(width, n_out))
+        layers.append(linear_layer(width, n_out, generator))
         super().__init__(*layers)
+
+
+def linear_layer(n_in, n_out, generator=None):
+    """``nn.Linear(n_in, n_out)`` with torch's own initialisation, drawn from ``generator``
+    (the global RNG when None): a fit seeds its own generator and leaves the global one
+    alone, and the same seed gives the layers torch's seeded RNG would."""
+    layer = nn.Linear(n_in, n_out, device="meta").to_empty(device="cpu")
+    with torch.no_grad():  # nn.Linear.reset_parameters, with a generator
+        nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
+        bound = 1 / math.sqrt(n_in) if n_in > 0 else 0
+        nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+    return layer
 
 
 def weight_clip_(module, clip_value):
@@ -82,19 +98,29 @@ class ResidualMLP(nn.Module):
         A key of :data:`ACTIVATIONS`.
     train_linear : bool, default=False
         Train the linear path too.
+    generator : torch.Generator, default=None
+        Source of the initial weights (the global RNG when None).
     """
 
-    def __init__(self, weight, bias, hidden_layer_sizes, activation="relu", train_linear=False):
+    def __init__(
+        self,
+        weight,
+        bias,
+        hidden_layer_sizes,
+        activation="relu",
+        train_linear=False,
+        generator=None,
+    ):
         super().__init__()
         n_out, n_in = weight.shape
-        self.linear = nn.Linear(n_in, n_out)
+        self.linear = linear_layer(n_in, n_out, generator)  # its draws keep the sequence
         with torch.no_grad():
             self.linear.weight.copy_(torch.as_tensor(weight))
             self.linear.bias.copy_(torch.as_tensor(bias))
         self.linear.requires_grad_(train_linear)
         self.mlp = None
         if len(hidden_layer_sizes):
-            self.mlp = MLP(n_in, hidden_layer_sizes, n_out, activation)
+            self.mlp = MLP(n_in, hidden_layer_sizes, n_out, activation, generator)
             nn.init.zeros_(self.mlp[-1].weight)
             nn.init.zeros_(self.mlp[-1].bias)
 

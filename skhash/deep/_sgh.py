@@ -36,10 +36,11 @@ class _DoublyStochasticNeuron(torch.autograd.Function):
 class _GaussianDecoder(nn.Module):
     """Linear decoder ``x = (h U) * |scale| + shift`` with per-feature ``scale`` and ``shift``."""
 
-    def __init__(self, n_bits, mean, variance):
+    def __init__(self, n_bits, mean, variance, generator=None):
         super().__init__()
         n_features = mean.shape[0]
-        self.weight = nn.Parameter(torch.randn(n_bits, n_features) / n_bits**0.5)
+        weight = torch.randn(n_bits, n_features, generator=generator)
+        self.weight = nn.Parameter(weight / n_bits**0.5)
         self.scale = nn.Parameter(variance.clone())
         self.shift = nn.Parameter(mean.clone())
 
@@ -188,12 +189,15 @@ class SGHHasher(BaseDeepHasher):
     def _build_modules(self, X):
         # Decoder start: the data's mean and variance (clipped as in the demo).
         mean, variance = X.mean(dim=0), X.var(dim=0, correction=0).clamp_min(1e-7)
-        encoder = MLP(X.shape[1], self._hidden_layer_sizes(), self.n_bits, self.activation)
+        generator = self._init_generator
+        hidden = self._hidden_layer_sizes()
+        encoder = MLP(X.shape[1], hidden, self.n_bits, self.activation, generator)
         last = encoder[-1]
         with torch.no_grad():  # the demo's start: W ~ N(0, 1/fan_in), b ~ N(0, 1)
-            last.weight.normal_(0.0, last.in_features**-0.5)
-            last.bias.normal_(0.0, 1.0)
-        return {"encoder": encoder, "decoder": _GaussianDecoder(self.n_bits, mean, variance)}
+            last.weight.normal_(0.0, last.in_features**-0.5, generator=generator)
+            last.bias.normal_(0.0, 1.0, generator=generator)
+        decoder = _GaussianDecoder(self.n_bits, mean, variance, generator)
+        return {"encoder": encoder, "decoder": decoder}
 
     def _loss(self, X_batch):
         logits = self.module_["encoder"](X_batch)

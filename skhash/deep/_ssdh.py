@@ -205,8 +205,8 @@ class SSDHHasher(BaseDeepHasher):
         self.n_threshold_samples = n_threshold_samples
 
     def _build_modules(self, X):
-        # fit() has seeded the (forked) global torch RNG: the sample is reproducible.
-        sample = X[torch.randperm(X.shape[0])[: self.n_threshold_samples]].to(self.device_)
+        order = torch.randperm(X.shape[0], generator=self._init_generator)
+        sample = X[order[: self.n_threshold_samples]].to(self.device_)
         self.distance_mode_, self.similar_threshold_, self.dissimilar_threshold_ = (
             fit_similarity_thresholds(sample, self.alpha)
         )

@@ -133,7 +133,7 @@ class WGANAEHasher(_PriorMatchingAutoencoder):
         critic_sizes = self._hidden_layer_sizes(
             self.critic_hidden_layer_sizes, "critic_hidden_layer_sizes"
         )
-        modules["critic"] = MLP(self.n_bits, critic_sizes, 1, self.activation)
+        modules["critic"] = MLP(self.n_bits, critic_sizes, 1, self.activation, self._init_generator)
         return modules
 
     def _build_optimizers(self):

@@ -56,11 +56,12 @@ def _next_mask(mask):
 
 
 @numba.njit(nogil=True)
-def _probe(columns, starts, lengths, bases, offsets, ids, n, j, s, keys, found, hist, cap):
+def _probe(tables, j, s, keys, found, hist, cap):
     """Add the codes whose substring ``j`` is at distance exactly ``s`` from the query's,
     unless an earlier probe found them: (distance of substring ``t``, ``t``) is smallest,
     in that order, at (``s``, ``j``). Returns the work done: codes looked at, plus one
-    per table lookup."""
+    per table lookup. Codes further than ``cap`` are left out."""
+    columns, n, starts, lengths, bases, offsets, ids = tables
     m = starts.shape[0]
     length = lengths[j]
     if s > length:
@@ -129,21 +130,7 @@ def knn(q_words, tables, k, n_bits, budget, out_dist, out_ind, looked):
         within = 0
         while covered < n_bits and within < k and looked[i] >= 0:
             for j in range(m):
-                looked[i] += _probe(
-                    columns,
-                    starts,
-                    lengths,
-                    bases,
-                    offsets,
-                    ids,
-                    n,
-                    j,
-                    s,
-                    keys,
-                    found,
-                    hist,
-                    n_bits,
-                )
+                looked[i] += _probe(tables, j, s, keys, found, hist, n_bits)
                 covered = min(s * m + j, n_bits)
                 within = 0
                 for d in range(covered + 1):
@@ -183,21 +170,7 @@ def within(q_words, tables, radius, n_bits, budget, looked):
         s = 0
         while covered < radius and looked[i] >= 0:
             for j in range(m):
-                looked[i] += _probe(
-                    columns,
-                    starts,
-                    lengths,
-                    bases,
-                    offsets,
-                    ids,
-                    n,
-                    j,
-                    s,
-                    keys,
-                    found,
-                    hist,
-                    radius,
-                )
+                looked[i] += _probe(tables, j, s, keys, found, hist, radius)
                 covered = s * m + j
                 if covered >= radius:
                     break

@@ -107,3 +107,27 @@ def test_mih_without_compiled_kernels_is_a_clear_error():
         with pytest.raises(ValueError, match="needs the compiled kernels"):
             HammingRetriever(algorithm="mih").fit(codes)
         assert HammingRetriever().fit(codes).algorithm_ == "brute"
+
+
+def test_a_retriever_loads_memory_mapped_with_its_tables(tmp_path):
+    """joblib.load(mmap_mode="r") maps the database words and the MIH tables from the
+    file instead of reading them into memory; search and partial_fit work on the maps."""
+    joblib = pytest.importorskip("joblib")
+    rng = np.random.default_rng(5)
+    codes = (rng.random((3000, 40)) < 0.5).astype(np.uint8)
+    codes[1500:1600] = codes[0]  # ties
+    fitted = HammingRetriever(algorithm="mih", n_neighbors=7).fit(codes)
+    joblib.dump(fitted, tmp_path / "retriever.joblib")
+    mapped = joblib.load(tmp_path / "retriever.joblib", mmap_mode="r")
+    index = mapped._index
+    for array in (index.scan.columns, index.ids, index.offsets):
+        assert isinstance(array, np.memmap) and not array.flags.writeable
+    queries = codes[:50] ^ (rng.random((50, 40)) < 0.05)
+    np.testing.assert_array_equal(mapped.kneighbors(queries)[1], fitted.kneighbors(queries)[1])
+    for got, want in zip(
+        mapped.radius_neighbors(queries, 6)[1], fitted.radius_neighbors(queries, 6)[1], strict=True
+    ):
+        np.testing.assert_array_equal(got, want)
+    mapped.partial_fit(codes[:20])
+    fitted.partial_fit(codes[:20])
+    np.testing.assert_array_equal(mapped.kneighbors(queries)[1], fitted.kneighbors(queries)[1])

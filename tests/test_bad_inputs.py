@@ -56,6 +56,39 @@ def test_discovery_finds_every_estimator():
     names = {name for name, _ in all_estimators()}
     assert {"ITQHasher", "IDRAEHasher", "SSDHHasher", "HammingRetriever", "VGG16Features"} <= names
     assert len(HASHERS) == 27 and len(DEEP) == 11 and len(METRICS) == 6
+    assert set(CALLBACKS) == {"Checkpoint", "EarlyStopping", "LRScheduler", "ProgressBar"}
+
+
+# ---------------------------------------------------------------- training callbacks
+try:  # every public callback of skhash.deep (which needs torch)
+    import skhash.deep as _deep
+    from skhash.deep._callbacks import Callback
+
+    CALLBACKS = {
+        name: getattr(_deep, name)
+        for name in dir(_deep)
+        if not name.startswith("_")
+        and isinstance(getattr(_deep, name), type)
+        and issubclass(getattr(_deep, name), Callback)
+        and getattr(_deep, name) is not Callback
+    }
+except ImportError:
+    CALLBACKS = {}
+
+CALLBACK_NUMBERS = [
+    (name, param, bad)
+    for name, cls in CALLBACKS.items()
+    for param, p in inspect.signature(cls).parameters.items()
+    if isinstance(p.default, (int, float)) and not isinstance(p.default, bool)
+    for bad in (True, -1, float("nan"), float("inf"))
+]
+
+
+@pytest.mark.parametrize("name, param, bad", CALLBACK_NUMBERS, ids=lambda v: str(v))
+def test_callbacks_refuse_bad_numbers(name, param, bad, tmp_path):
+    required = {"path": tmp_path / "model.pt"} if name == "Checkpoint" else {}
+    with pytest.raises(ValueError, match=param):
+        CALLBACKS[name](**required, **{param: bad})
 
 
 # ---------------------------------------------------------------- integer parameters (case 8)

@@ -13,9 +13,10 @@ training objective on them) to each epoch's record; a callback that reads it set
 import copy
 import math
 import warnings
-from numbers import Integral, Real
+from numbers import Real
 
 from ..utils._files import atomic_file
+from ..utils._validation import check_positive_int
 
 __all__ = ["Callback", "Checkpoint", "EarlyStopping", "LRScheduler", "ProgressBar"]
 
@@ -70,7 +71,9 @@ class ProgressBar(Callback):
     """
 
     def __init__(self, refresh_every=10):
-        self.refresh_every = refresh_every
+        self.refresh_every = check_positive_int(
+            refresh_every, "refresh_every", "minibatches between updates"
+        )
 
     def on_train_begin(self, hasher):
         from tqdm.auto import tqdm
@@ -136,9 +139,9 @@ class EarlyStopping(Callback):
                 raise ValueError(
                     f"validation_fraction must be in (0, 1), got {validation_fraction!r}."
                 )
-        if not isinstance(patience, Integral) or isinstance(patience, bool) or patience < 1:
-            raise ValueError(f"patience must be a positive integer, got {patience!r}.")
-        if not (isinstance(min_delta, Real) and math.isfinite(min_delta) and min_delta >= 0):
+        check_positive_int(patience, "patience", "epochs without improvement")
+        finite = isinstance(min_delta, Real) and not isinstance(min_delta, bool)
+        if not (finite and math.isfinite(min_delta) and min_delta >= 0):
             raise ValueError(
                 f"min_delta must be a finite number >= 0 (the smallest decrease of the "
                 f"held-out loss that counts), got {min_delta!r}."
@@ -236,10 +239,7 @@ class Checkpoint(Callback):
     """
 
     def __init__(self, path, every=1):
-        if not isinstance(every, Integral) or isinstance(every, bool) or every < 1:
-            raise ValueError(
-                f"every must be a positive integer (epochs between saves), got {every!r}."
-            )
+        check_positive_int(every, "every", "epochs between saves")
         self.path = path
         self.every = every
 

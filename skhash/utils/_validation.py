@@ -95,6 +95,15 @@ def check_n_jobs(n_jobs, name="n_jobs"):
     return int(n_jobs)
 
 
+def check_positive_int(value, name, meaning=""):
+    """``value`` as an int when it is a positive integer (not a boolean), else a
+    ``ValueError`` naming ``name`` (and what it counts, ``meaning``)."""
+    if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
+        what = f" ({meaning})" if meaning else ""
+        raise ValueError(f"{name} must be a positive integer{what}, got {value!r}.")
+    return int(value)
+
+
 def _label_kind(y):
     if y.dtype.kind in "US":
         return "string"

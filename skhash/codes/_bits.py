@@ -221,12 +221,6 @@ def words_into_columns(packed, columns, first=0, block_rows=2**16):
         columns[:, first + start : first + stop] = packed_to_words(packed[start:stop]).T
 
 
-def columns_to_packed(columns, n_bits):
-    """Word-major ``uint64`` words back to packed bytes, ``(n, ceil(n_bits / 8))``."""
-    rows = np.ascontiguousarray(columns.T)
-    return rows.view(np.uint8)[:, : -(-n_bits // 8)]
-
-
 def distance_dtype(n_words):
     """Smallest unsigned integer dtype that holds a distance between ``n_words`` words.
 

@@ -242,15 +242,6 @@ class HammingNeighborsBase(NoBoolIntegersMixin, BaseEstimator):
             check_same_label_kind(("labels_", self.labels_), ("y", y))
         return np.concatenate([self.labels_, y])
 
-    def _database_packed(self):
-        """The database as :class:`~skhash.PackedCodes` (the fitted ones, or bytes read
-        from the backend's words)."""
-        if self.packed_codes_ is not None:
-            return self.packed_codes_
-        words = self._index.database_words()
-        packed = words.view(np.uint8)[:, : -(-self.n_bits_ // 8)]
-        return PackedCodes(packed, self.n_bits_, self._index.bitorder)
-
     def _database_codes(self):
         """0/1 codes of the database, unpacked from the backend's packed words."""
         return self._index.database_codes()

@@ -39,8 +39,8 @@ class PackedSearch(ColumnScan, SearchBackend):
     def database_words(self):
         return packed_to_words(self.codes.packed)
 
-    def database_codes(self):
-        return self.codes.unpack()
+    def database_packed(self):
+        return self.codes
 
     def _column_blocks(self, db_step):
         columns = np.empty((n_words(self.n_bits), min(db_step, self.n_db)), np.uint64)

@@ -178,5 +178,5 @@ class HammingRetriever(KNeighborsMixin, RadiusNeighborsMixin, HammingNeighborsBa
             )
         # Both sides packed in the database's bit order: nothing is unpacked.
         return mean_average_precision(
-            self._codes(X, reset=False), self._database_packed(), y, self.labels_
+            self._codes(X, reset=False), self._index.database_packed(), y, self.labels_
         )

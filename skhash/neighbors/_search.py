@@ -11,7 +11,7 @@ import abc
 import numpy as np
 from sklearn import get_config
 
-from ..codes._bits import columns_to_packed, unpack_codes
+from ..codes._io import PackedCodes
 from ..codes._selection import sort_csr
 
 __all__ = ["SearchBackend", "block_plan"]
@@ -53,10 +53,16 @@ class SearchBackend(abc.ABC):
         the next indices, and every search then equals one on a backend built from the
         whole database."""
 
+    def database_packed(self):
+        """The database as :class:`~skhash.PackedCodes`: the bytes of the words, in the
+        database's bit order."""
+        words = self.database_words()
+        packed = words.view(np.uint8)[:, : -(-self.n_bits // 8)]
+        return PackedCodes(packed, self.n_bits, self.bitorder)
+
     def database_codes(self):
         """The database as 0/1 codes, unpacked from the backend's words."""
-        words = self.database_words()
-        return unpack_codes(columns_to_packed(words.T, self.n_bits), self.n_bits, self.bitorder)
+        return self.database_packed().unpack()
 
 
 def block_plan(n_query, n_db, *, pair_bytes, row_bytes=0, n_threads=1):

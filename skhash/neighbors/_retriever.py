@@ -46,8 +46,9 @@ class HammingRetriever(KNeighborsMixin, RadiusNeighborsMixin, HammingNeighborsBa
     bitorder : {"little", "big"} or None, default=None
         ``None``: ``X`` holds 0/1 codes of shape ``(n, n_bits)``. ``"little"`` (faiss
         layout) or ``"big"`` (:func:`numpy.packbits`, PostgreSQL bit strings): ``X`` holds
-        packed ``uint8`` bytes of shape ``(n, ceil(n_bits / 8))`` in that bit order; only
-        with ``hasher="passthrough"``.
+        packed ``uint8`` bytes of shape ``(n, ceil(n_bits / 8))`` in that bit order, kept
+        packed from ``fit`` to the search (never unpacked); only with
+        ``hasher="passthrough"``.
     n_jobs : int, default=None
         Threads working on blocks of queries (numpy backend) or OpenMP threads of faiss
         during a search. ``None`` means 1, ``-1`` all cores.

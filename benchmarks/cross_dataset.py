@@ -129,9 +129,10 @@ def run(datasets, bits, methods=METHODS, quick=False, seeds=(0,)):
     return rows
 
 
-def table(rows):
-    """Markdown table: one line per data set and method, one column per code length, and the
-    ratio of each method to ITQ."""
+def table_cells(rows):
+    """``(bits, lines)``: one ``(data set, method name, cells)`` per data set and method, a
+    cell per code length: the mean mAP over seeds and, for methods other than ITQ and LSH,
+    its ratio to ITQ's ("-" where a method gives no codes)."""
     bits = sorted({r["n_bits"] for r in rows})
     groups = {}
     for r in rows:
@@ -141,10 +142,7 @@ def table(rows):
     }
     datasets = list(dict.fromkeys(r["dataset"] for r in rows))
     methods = [m for m in METHODS if any(r["method"] == m for r in rows)]
-    lines = [
-        "| data set | method | " + " | ".join(f"{b} bits" for b in bits) + " |",
-        "|---|---" + "|---" * len(bits) + "|",
-    ]
+    lines = []
     for d in datasets:
         for m in methods:
             cells = []
@@ -157,8 +155,29 @@ def table(rows):
                     cells.append(f"{value:.3f} ({value / itq:.2f}x)")
                 else:
                     cells.append(f"{value:.3f}")
-            lines.append(f"| {d} | {short_name(getattr(skhash, m))} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+            lines.append((d, short_name(getattr(skhash, m)), cells))
+    return bits, lines
+
+
+def table(rows):
+    """Markdown table: one line per data set and method, one column per code length, and the
+    ratio of each method to ITQ."""
+    bits, lines = table_cells(rows)
+    out = [
+        "| data set | method | " + " | ".join(f"{b} bits" for b in bits) + " |",
+        "|---|---" + "|---" * len(bits) + "|",
+    ]
+    out += [f"| {d} | {m} | " + " | ".join(cells) + " |" for d, m, cells in lines]
+    return "\n".join(out)
+
+
+def rst_rows(rows):
+    """The rows of the reStructuredText list-table of ``docs/benchmarks.rst``."""
+    _, lines = table_cells(rows)
+    return "\n".join(
+        "\n".join([f"   * - {d}", f"     - {m}", *(f"     - {c}" for c in cells)])
+        for d, m, cells in lines
+    )
 
 
 def main(argv=None):
@@ -171,6 +190,7 @@ def main(argv=None):
     parser.add_argument("--json", help="write the rows to this file")
     parser.add_argument("--from-json", nargs="+", help="merge earlier runs' rows instead")
     parser.add_argument("--torch-threads", type=int, default=1)
+    parser.add_argument("--rst", action="store_true", help="print docs/benchmarks.rst's rows")
     args = parser.parse_args(argv)
     print(f"machine: {machine()}", flush=True)
     if args.from_json:
@@ -185,7 +205,7 @@ def main(argv=None):
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
-    print(table(rows))
+    print(rst_rows(rows) if args.rst else table(rows))
     return rows
 
 

@@ -174,8 +174,9 @@ def table(rows):
 def rst_rows(rows):
     """The rows of the reStructuredText list-table of ``docs/benchmarks.rst``."""
     _, lines = table_cells(rows)
+    escaped = {"-": "\\-"}  # a bare "-" would start a nested list
     return "\n".join(
-        "\n".join([f"   * - {d}", f"     - {m}", *(f"     - {c}" for c in cells)])
+        "\n".join([f"   * - {d}", f"     - {m}", *(f"     - {escaped.get(c, c)}" for c in cells)])
         for d, m, cells in lines
     )
 

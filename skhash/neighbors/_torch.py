@@ -37,6 +37,11 @@ class TorchSearch(SearchBackend):
         self.device = resolve_device(device)
         self.n_bits, self.bitorder = packed.n_bits, packed.bitorder
         self.db = self._words(packed_to_words(packed.packed))
+        # Where the code's bits sit in a row of words (the rest is zero padding).
+        bits = np.arange(self.n_bits)
+        if self.bitorder == "big":
+            bits = 8 * (bits // 8) + 7 - bits % 8
+        self._bit_lanes = self._torch.from_numpy(bits).to(self.device)
 
     @property
     def _torch(self):
@@ -58,27 +63,26 @@ class TorchSearch(SearchBackend):
         return words.to(self.device, copy=True)  # never the caller's array
 
     def _signs(self, words):
-        """int64 words -> +-1 float32 codes of shape ``(n, n_bits)``; the bit order of the
-        bytes is the database's, which the distances do not depend on."""
+        """int64 words -> +-1 float32 codes of shape ``(n, n_bits)``, the bits in the
+        database's order (which the distances do not depend on)."""
         torch = self._torch
         shifts = torch.arange(64, device=self.device)
         bits = (words[:, :, None] >> shifts) & 1
-        signs = bits.reshape(len(words), -1).to(torch.float32)
+        signs = bits.reshape(len(words), -1)[:, self._bit_lanes].to(torch.float32)
         return signs.mul_(2).sub_(1)
 
     def _blocks(self, queries):
         """``(query offset, database offset, distances)`` for every pair of blocks."""
         torch = self._torch
-        n_padded = 64 * n_words(self.n_bits)  # padding bits are 0 on both sides
         q_step, db_step = block_plan(
-            len(queries), self.n_db, pair_bytes=_PAIR_BYTES, row_bytes=4 * n_padded
+            len(queries), self.n_db, pair_bytes=_PAIR_BYTES, row_bytes=4 * self.n_bits
         )
         for start in range(0, self.n_db, db_step):
             stop = min(start + db_step, self.n_db)
             db_signs = self._signs(self.db[start:stop]).T
             for qs in range(0, len(queries), q_step):
                 product = self._signs(queries[qs : qs + q_step]) @ db_signs
-                yield qs, start, ((n_padded - product) * 0.5).to(torch.int64)
+                yield qs, start, ((self.n_bits - product) * 0.5).to(torch.int64)
 
     def kneighbors(self, query_words, k):
         torch = self._torch

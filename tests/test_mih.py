@@ -89,10 +89,12 @@ def test_mih_refuses_what_it_cannot_do(tmp_path):
     codes = (np.random.default_rng(0).random((50, 64)) < 0.5).astype(np.uint8)
     with pytest.raises(ValueError, match="algorithm='mih' searches with the numpy backend"):
         HammingRetriever(algorithm="mih", backend="faiss").fit(codes)
-    mapped = load_codes(save_codes(tmp_path / "c.npy", codes), mmap_mode="r")
-    with pytest.raises(ValueError, match="builds its tables in memory"):
-        HammingRetriever(algorithm="mih").fit(mapped)
-    assert HammingRetriever().fit(mapped).algorithm_ == "brute"
+    odd = load_codes(save_codes(tmp_path / "c.npy", codes[:, :40]), mmap_mode="r")
+    refused = HammingRetriever(algorithm="mih")
+    with pytest.raises(ValueError, match="whole 64-bit words; these have 40 bits"):
+        refused.fit(odd)
+    assert not hasattr(refused, "packed_codes_")  # nothing half-fitted
+    assert HammingRetriever().fit(odd).algorithm_ == "brute"
     with pytest.raises(ValueError, match="use at least 3"):
         HammingRetriever(algorithm="mih", n_substrings=2).fit(codes)
     with pytest.raises(ValueError, match="'n_substrings' parameter"):
@@ -131,3 +133,26 @@ def test_a_retriever_loads_memory_mapped_with_its_tables(tmp_path):
     mapped.partial_fit(codes[:20])
     fitted.partial_fit(codes[:20])
     np.testing.assert_array_equal(mapped.kneighbors(queries)[1], fitted.kneighbors(queries)[1])
+
+
+@pytest.mark.parametrize("n_bits", [60, 64, 128])
+@pytest.mark.parametrize("bitorder", ["little", "big"])
+def test_mih_searches_a_memory_mapped_file_in_place(tmp_path, n_bits, bitorder):
+    """algorithm="mih" on a memory-mapped code file builds its tables from the file and
+    checks candidates in it (a view of its words: the codes are not read into memory)."""
+    rng = np.random.default_rng(n_bits)
+    codes = clustered(rng, 3000, n_bits)
+    codes[2000:2100] = codes[0]  # ties
+    queries = clustered(rng, 40, n_bits)
+    path = save_codes(tmp_path / "db.npy", codes, bitorder=bitorder)
+    mapped = HammingRetriever(algorithm="mih", n_neighbors=9).fit(load_codes(path, "r"))
+    assert mapped.algorithm_ == "mih" and isinstance(mapped._index.scan.codes.packed, np.memmap)
+    assert np.shares_memory(mapped._index.scan.columns, mapped.packed_codes_.packed)
+    brute = HammingRetriever(algorithm="brute", backend="numpy").fit(codes)
+    assert_same_search(mapped, brute, queries, k=9, radius=n_bits // 8)
+    restored = pickle.loads(pickle.dumps(mapped))
+    tables = mapped._index.offsets.nbytes + mapped._index.ids.nbytes
+    assert len(pickle.dumps(mapped)) < tables + 2000  # the file by reference, and the tables
+    np.testing.assert_array_equal(restored.kneighbors(queries)[1], brute.kneighbors(queries, 9)[1])
+    with pytest.raises(ValueError, match="cannot grow in place"):
+        mapped.partial_fit(codes[:5])

@@ -157,6 +157,16 @@ class HammingNeighborsBase(NoBoolIntegersMixin, BaseEstimator):
         if len(packed) == 0:
             raise ValueError("X holds no codes: the database needs at least one.")
         y = _check_fit_labels(y, len(packed))
+        # "auto" scans a file: tables would take 4 bytes a code and a substring in memory.
+        if self.algorithm == "mih":
+            self._algorithm(len(packed))  # the backend and numba it needs
+            index = MIHSearch(
+                packed, self.n_jobs, n_substrings=self.n_substrings, mode="mih", in_place=True
+            )
+        elif self.backend in ("auto", "numpy"):
+            index = PackedSearch(packed, n_jobs=self.n_jobs)
+        else:  # faiss and torch hold the database in (device) memory anyway
+            index = make_backend(self.backend, packed, n_jobs=self.n_jobs, device=self.device)
         self.hasher_ = None
         self.packed_codes_ = packed
         self.labels_ = y
@@ -164,17 +174,8 @@ class HammingNeighborsBase(NoBoolIntegersMixin, BaseEstimator):
         self.n_features_in_ = self.n_bits_
         if hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
-        if self.algorithm == "mih":
-            raise ValueError(
-                "algorithm='mih' builds its tables in memory: fit on the codes in memory "
-                "(load_codes(path).unpack()), or keep algorithm='auto' / 'brute' to search "
-                "the packed codes where they are."
-            )
-        self.algorithm_ = "brute"
-        if self.backend in ("auto", "numpy"):
-            self._index = PackedSearch(packed, n_jobs=self.n_jobs)
-        else:  # faiss and torch hold the database in (device) memory anyway
-            self._index = make_backend(self.backend, packed, n_jobs=self.n_jobs, device=self.device)
+        self.algorithm_ = "mih" if self.algorithm == "mih" else "brute"
+        self._index = index
         self.backend_ = self._index.name
         return self
 

@@ -19,6 +19,7 @@ from ..codes._bits import distance_dtype
 from ..codes._selection import sort_csr
 from ..utils._threads import thread_count
 from ._numpy import NumpySearch
+from ._packed import PackedSearch
 from ._scan import nearest_in_block, within_in_block
 from ._search import SearchBackend
 
@@ -53,7 +54,8 @@ def _kernels():
 
 
 class MIHSearch(SearchBackend):
-    """Multi-index hashing over the numpy backend's words (its one copy of the database).
+    """Multi-index hashing over the numpy backend's words (its one copy of the database),
+    or, ``in_place``, over the words of a memory-mapped file where they are.
 
     ``mode="mih"`` always searches the tables; ``mode="auto"`` first measures, on a few
     queries of each call, how many codes MIH looks at, and scans instead when that costs
@@ -62,20 +64,26 @@ class MIHSearch(SearchBackend):
 
     name = "numpy"
 
-    def __init__(self, packed, n_jobs=None, n_substrings=None, mode="mih"):
-        # Room for the tail of added codes that the tables hold back (see add).
-        reserve = max(len(packed) // 8, _MIN_TAIL_REBUILD)
-        self.scan = NumpySearch(packed, n_jobs, reserve=reserve)
+    def __init__(self, packed, n_jobs=None, n_substrings=None, mode="mih", in_place=False):
+        if in_place:  # a memory-mapped file, read where it is (and nothing can be added)
+            self.scan = PackedSearch(packed, n_jobs)
+        else:  # with room for the tail of added codes that the tables hold back (see add)
+            reserve = max(len(packed) // 8, _MIN_TAIL_REBUILD)
+            self.scan = NumpySearch(packed, n_jobs, reserve=reserve)
         self.n_bits, self.bitorder = packed.n_bits, packed.bitorder
         self.n_jobs = n_jobs
         self.mode = mode
-        m = n_substrings or default_substrings(len(packed), self.n_bits)
-        lengths = np.full(m, self.n_bits // m, dtype=np.int64)
-        lengths[: self.n_bits % m] += 1
+        # The substrings cover the bit positions the code occupies in its words: its first
+        # n_bits in little order, whole bytes in big order (the last byte's bits sit at its
+        # top); padding is zero on both sides, so it adds no distance.
+        span = self.n_bits if self.bitorder == "little" else 8 * -(-self.n_bits // 8)
+        m = n_substrings or default_substrings(len(packed), span)
+        lengths = np.full(m, span // m, dtype=np.int64)
+        lengths[: span % m] += 1
         if lengths.max() > MAX_SUBSTRING_BITS:
             raise ValueError(
                 f"n_substrings={m} gives substrings of {lengths.max()} bits for "
-                f"{self.n_bits}-bit codes; use at least {-(-self.n_bits // MAX_SUBSTRING_BITS)}."
+                f"{self.n_bits}-bit codes; use at least {-(-span // MAX_SUBSTRING_BITS)}."
             )
         self.lengths = lengths
         self.starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
@@ -100,6 +108,9 @@ class MIHSearch(SearchBackend):
 
     def database_words(self):
         return self.scan.database_words()
+
+    def database_packed(self):
+        return self.scan.database_packed()
 
     def add(self, packed):
         """Append codes. They join an unindexed tail, which every query scans (their

@@ -36,6 +36,19 @@ class PackedSearch(ColumnScan, SearchBackend):
     def n_db(self):
         return len(self.codes)
 
+    @property
+    def columns(self):
+        """The codes as word-major ``uint64`` words, a view of the file (nothing read): for
+        multi-index hashing in place, which reads the codes it checks."""
+        packed = self.codes.packed
+        if packed.shape[1] % 8:
+            raise ValueError(
+                f"algorithm='mih' searches a memory-mapped file in place when its codes are "
+                f"whole 64-bit words; these have {self.n_bits} bits. Load the codes in "
+                f"memory (load_codes(path)) or use algorithm='brute'."
+            )
+        return np.asarray(packed).view(np.uint64).T
+
     def database_words(self):
         return packed_to_words(self.codes.packed)
 

@@ -58,7 +58,8 @@ class HammingRetriever(KNeighborsMixin, RadiusNeighborsMixin, HammingNeighborsBa
     algorithm : {"auto", "brute", "mih"}, default="auto"
         ``"brute"``: scan the whole database for each query. ``"mih"``: exact multi-index
         hashing (tables of substrings built in ``fit``; numpy backend, numba needed): far
-        faster when the neighbours are near, as in clustered codes, and the same results.
+        faster when the neighbours are near, as in clustered codes, and the same results;
+        on a memory-mapped code file, in place (codes of whole 64-bit words).
         ``"auto"``: ``"mih"`` tables for in-memory databases of at least 2**18 codes
         (numpy backend, numba installed), and each call scans instead when, on a sample
         of its queries, MIH would look at too many codes (random codes). See

@@ -47,7 +47,9 @@ class PackedSearch(ColumnScan, SearchBackend):
                 f"whole 64-bit words; these have {self.n_bits} bits. Load the codes in "
                 f"memory (load_codes(path)) or use algorithm='brute'."
             )
-        return np.asarray(packed).view(np.uint64).T
+        words = np.asarray(packed).view(np.uint64)
+        # One word a code: a row, C-contiguous (the kernels' fastest layout); else a view.
+        return words.reshape(1, -1) if words.shape[1] == 1 else words.T
 
     def database_words(self):
         return packed_to_words(self.codes.packed)

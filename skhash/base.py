@@ -109,12 +109,14 @@ class BaseHasher(
             with self._threads():
                 return self._decision_function(X)
         X = self._validate_X(X, reset=False, finite=False)
-        with self._threads():
-            values = self._decision_function(X)
-        if not np.isfinite(values).all():
-            # NaN or infinity in X, or finite features so large that a projection
-            # overflows (a valid sign): only X itself tells.
-            self._validate_X(X, reset=False)
+        # NaN, infinity or overflow show in the output, checked here: no numpy warnings.
+        with np.errstate(invalid="ignore", over="ignore"):
+            with self._threads():
+                values = self._decision_function(X)
+            if not np.isfinite(values).all():
+                # NaN or infinity in X, or finite features so large that a projection
+                # overflows (a valid sign): only X itself tells.
+                self._validate_X(X, reset=False)
         return values
 
     def transform(self, X):

@@ -13,7 +13,6 @@ bits, it would look at most of the database, and ``algorithm="auto"`` scans inst
 import math
 
 import numpy as np
-from joblib import Parallel, delayed
 
 from ..codes._bits import distance_dtype
 from ..codes._selection import sort_csr
@@ -21,7 +20,7 @@ from ..utils._threads import thread_count
 from ._numpy import NumpySearch
 from ._packed import PackedSearch
 from ._scan import nearest_in_block, within_in_block
-from ._search import SearchBackend
+from ._search import SearchBackend, run_blocks
 
 __all__ = ["MIHSearch", "default_substrings"]
 
@@ -143,12 +142,9 @@ class MIHSearch(SearchBackend):
     def _map(self, func, q_words):
         """``func(start, stop)`` over blocks of queries, in threads (the kernels release
         the GIL)."""
-        n_threads = thread_count(self.n_jobs)
-        step = max(1, -(-len(q_words) // (4 * n_threads)))
+        step = max(1, -(-len(q_words) // (4 * thread_count(self.n_jobs))))  # balanced work
         blocks = [(s, min(s + step, len(q_words))) for s in range(0, len(q_words), step)]
-        if n_threads == 1 or len(blocks) == 1:
-            return [func(*block) for block in blocks]
-        return Parallel(n_jobs=n_threads, require="sharedmem")(delayed(func)(*b) for b in blocks)
+        return run_blocks(func, blocks, self.n_jobs)
 
     def _mih_wins(self, q_words, run):
         """Whether MIH searches this call: always with ``mode="mih"``; with ``"auto"`` when,

@@ -8,13 +8,13 @@ results.
 """
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel
 
 from ..codes import _kernels
 from ..codes._bits import distance_dtype, hamming_columns
 from ..codes._selection import select_within, stable_top
 from ..utils._threads import thread_count
-from ._search import block_plan, concat_csr
+from ._search import block_plan, concat_csr, run_blocks
 
 __all__ = ["ColumnScan", "nearest_in_block", "within_in_block"]
 
@@ -76,15 +76,10 @@ class ColumnScan:
         query_blocks, db_step = self._plan(n_query)
         n_jobs = thread_count(self.n_jobs) if len(query_blocks) > 1 else 1
         results = []
-        # Threads sharing the results, even inside a task of joblib's dask backend.
-        with Parallel(n_jobs=n_jobs, require="sharedmem") as parallel:
+        with Parallel(n_jobs=n_jobs, require="sharedmem") as parallel:  # one pool for all
             for block in self._column_blocks(db_step):
-                if n_jobs == 1:
-                    results.extend(func(qs, qe, *block) for qs, qe in query_blocks)
-                else:
-                    results.extend(
-                        parallel(delayed(func)(qs, qe, *block) for qs, qe in query_blocks)
-                    )
+                blocks = [(qs, qe, *block) for qs, qe in query_blocks]
+                results.extend(run_blocks(func, blocks, n_jobs, parallel))
         return query_blocks, results
 
     def kneighbors(self, query_words, k):

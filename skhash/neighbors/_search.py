@@ -9,12 +9,14 @@ codes packed in the database's bit order): nothing on the search path unpacks to
 import abc
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn import get_config
 
 from ..codes._io import PackedCodes
 from ..codes._selection import sort_csr
+from ..utils._threads import thread_count
 
-__all__ = ["SearchBackend", "block_plan"]
+__all__ = ["SearchBackend", "block_plan", "concat_csr", "run_blocks"]
 
 
 class SearchBackend(abc.ABC):
@@ -82,6 +84,17 @@ def block_plan(n_query, n_db, *, pair_bytes, row_bytes=0, n_threads=1):
     room = max(0, budget - row_bytes * db_step)
     q_step = int(max(1, min(q_share, room // (pair_bytes * db_step))))
     return q_step, db_step
+
+
+def run_blocks(func, blocks, n_jobs, parallel=None):
+    """``[func(*block) for block in blocks]``, in ``n_jobs`` threads sharing the results
+    (the search kernels release the GIL); ``parallel``: a joblib ``Parallel`` to reuse."""
+    n_threads = thread_count(n_jobs) if len(blocks) > 1 else 1
+    if n_threads == 1:
+        return [func(*block) for block in blocks]
+    # Threads, even inside a task of joblib's dask backend, whose workers would not share.
+    parallel = parallel or Parallel(n_jobs=n_threads, require="sharedmem")
+    return parallel(delayed(func)(*block) for block in blocks)
 
 
 def concat_csr(parts, n_rows, *, sort, index_ordered=False):

@@ -103,44 +103,52 @@ def _query_keys(q_words, i, starts, lengths, keys):
         keys[t] = np.int64(substring(q_words.T, i, starts[t], lengths[t]))
 
 
+@numba.njit(inline="always")
+def _probe_until(tables, keys, found, hist, limit, k, budget):
+    """Probe the query's substrings at ``s = 0, 1, ...``, substring by substring, adding
+    the codes within ``limit`` to ``found``, until every code within ``limit`` is found,
+    or (``k > 0``) ``k`` found codes lie within the radius covered so far. After
+    substring ``j`` at ``s`` every code within ``s * m + j`` has been found (pigeonhole:
+    a code not found has its first ``j + 1`` substrings at ``s + 1`` or more and the others
+    at ``s`` or more). Returns the work done, or -1 once it passes ``budget``."""
+    m = keys.shape[0]
+    looked = 0
+    s = 0
+    while True:
+        for j in range(m):
+            looked += _probe(tables, j, s, keys, found, hist, limit)
+            covered = min(s * m + j, limit)
+            if covered >= limit:
+                return looked
+            if k > 0:
+                within = 0
+                for d in range(covered + 1):
+                    within += hist[d]
+                if within >= k:
+                    return looked
+            if looked > budget:
+                return -1
+        s += 1
+
+
 @numba.njit(cache=True, nogil=True)
 def knn(q_words, tables, k, n_bits, budget, out_dist, out_ind, looked):
     """The ``k`` nearest codes of each query, by (distance, index), exactly.
 
     ``tables`` is ``(columns, n, starts, lengths, bases, offsets, ids)``, ``n`` the codes
-    indexed. Substrings are probed
-    at distance ``s = 0, 1, ...``, substring by substring. After substring ``j`` at
-    ``s``, every code within ``s * m + j`` has been found (pigeonhole: a code not found
-    has its first ``j + 1`` substrings at ``s + 1`` or more and the others at ``s`` or
-    more). The search stops when ``k`` found codes lie within that radius: every code up
-    to the ``k``-th distance is then in hand, ties included. A query whose work passes
-    ``budget`` (far neighbours: a scan is cheaper) is given up, its ``looked`` set to -1,
-    for the caller to scan.
+    indexed. The search (:func:`_probe_until`) stops when ``k`` found codes lie within the
+    radius covered: every code up to the ``k``-th distance is then in hand, ties included.
+    A query whose work passes ``budget`` (far neighbours: a scan is cheaper) is given up,
+    its ``looked`` set to -1, for the caller to scan.
     """
-    columns, n, starts, lengths, bases, offsets, ids = tables
-    m = starts.shape[0]
-    keys = np.empty(m, dtype=np.int64)
+    _, n, starts, lengths, _, _, _ = tables
+    keys = np.empty(starts.shape[0], dtype=np.int64)
     hist = np.zeros(n_bits + 1, dtype=np.int64)
     for i in range(q_words.shape[0]):
         _query_keys(q_words, i, starts, lengths, keys)
         hist[:] = 0
         found = [(np.int64(0), np.int64(0)) for _ in range(0)]
-        covered = -1
-        s = 0
-        within = 0
-        while covered < n_bits and within < k and looked[i] >= 0:
-            for j in range(m):
-                looked[i] += _probe(tables, j, s, keys, found, hist, n_bits)
-                covered = min(s * m + j, n_bits)
-                within = 0
-                for d in range(covered + 1):
-                    within += hist[d]
-                if within >= k:
-                    break
-                if looked[i] > budget:
-                    looked[i] = -1
-                    break
-            s += 1
+        looked[i] = _probe_until(tables, keys, found, hist, n_bits, k, budget)
         if looked[i] < 0:
             continue
         order = np.empty(len(found), dtype=np.int64)
@@ -156,9 +164,8 @@ def knn(q_words, tables, k, n_bits, budget, out_dist, out_ind, looked):
 def within(q_words, tables, radius, n_bits, budget, looked):
     """``(rows, distances, indices)`` of every code within ``radius`` of each query; a
     query whose work passes ``budget`` is given up (``looked`` -1), for the caller to scan."""
-    columns, n, starts, lengths, bases, offsets, ids = tables
-    m = starts.shape[0]
-    keys = np.empty(m, dtype=np.int64)
+    _, _, starts, lengths, _, _, _ = tables
+    keys = np.empty(starts.shape[0], dtype=np.int64)
     hist = np.zeros(n_bits + 1, dtype=np.int64)
     rows = [np.int64(0) for _ in range(0)]
     dist = [np.int64(0) for _ in range(0)]
@@ -166,18 +173,7 @@ def within(q_words, tables, radius, n_bits, budget, looked):
     for i in range(q_words.shape[0]):
         _query_keys(q_words, i, starts, lengths, keys)
         found = [(np.int64(0), np.int64(0)) for _ in range(0)]
-        covered = -1
-        s = 0
-        while covered < radius and looked[i] >= 0:
-            for j in range(m):
-                looked[i] += _probe(tables, j, s, keys, found, hist, radius)
-                covered = s * m + j
-                if covered >= radius:
-                    break
-                if looked[i] > budget:
-                    looked[i] = -1
-                    break
-            s += 1
+        looked[i] = _probe_until(tables, keys, found, hist, radius, 0, budget)
         if looked[i] < 0:
             continue
         for p in range(len(found)):  # all within the radius (the probes' cap)

@@ -54,26 +54,15 @@ def test_paper_benchmark_quick_mode_writes_report(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="more than one results file"):
         main(["--from-json", str(parts[0]), str(parts[0]), "--out", str(merged_dir)])
 
+    def itq_and_idrae_with_the_chosen_parameters(seed, out):
+        quick = ["--quick", "--bits", "32", "--datasets", "cifar10", "--seeds", str(seed)]
+        methods = ["--methods", "ITQ", "IDR-AE"]
+        chosen = ["--search-from", str(tmp_path / "results.json"), "--out", str(out)]
+        return main([*quick, *methods, *chosen])
+
     # Another seed with the parameters chosen above merges with the first run.
     more = tmp_path / "seed1"
-    again = main(
-        [
-            "--quick",
-            "--bits",
-            "32",
-            "--datasets",
-            "cifar10",
-            "--seeds",
-            "1",
-            "--methods",
-            "ITQ",
-            "IDR-AE",
-            "--search-from",
-            str(tmp_path / "results.json"),
-            "--out",
-            str(more),
-        ]
-    )
+    again = itq_and_idrae_with_the_chosen_parameters(1, more)
     assert again["search"]["cifar10"]["IDR-AE"] == results["search"]["cifar10"]["IDR-AE"]
     both = main(
         ["--from-json", str(parts[0]), str(more / "results.json"), "--out", str(merged_dir)]
@@ -83,24 +72,7 @@ def test_paper_benchmark_quick_mode_writes_report(tmp_path, monkeypatch):
 
     # A rerun of some methods (after a change of their defaults) replaces their rows.
     rerun = tmp_path / "rerun"
-    main(
-        [
-            "--quick",
-            "--bits",
-            "32",
-            "--datasets",
-            "cifar10",
-            "--seeds",
-            "0",
-            "--methods",
-            "ITQ",
-            "IDR-AE",
-            "--search-from",
-            str(tmp_path / "results.json"),
-            "--out",
-            str(rerun),
-        ]
-    )
+    itq_and_idrae_with_the_chosen_parameters(0, rerun)
     sources = [str(parts[0]), str(rerun / "results.json")]
     with pytest.raises(ValueError, match="more than one results file"):
         main(["--from-json", *sources, "--out", str(merged_dir)])

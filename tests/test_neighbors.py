@@ -416,7 +416,7 @@ def test_partial_fit_hashes_new_items_with_the_fitted_hasher():
 
 
 def test_partial_fit_refuses_what_does_not_fit_the_database(tmp_path):
-    from skhash import load_codes, save_codes
+    from skhash import PackedCodes, load_codes, save_codes
 
     codes = (np.random.default_rng(0).random((50, 8)) < 0.5).astype(np.uint8)
     labelled = HammingRetriever().fit(codes, np.arange(50) % 2)
@@ -430,6 +430,9 @@ def test_partial_fit_refuses_what_does_not_fit_the_database(tmp_path):
         HammingRetriever().fit(codes).partial_fit(codes[:3], [0, 1, 0])
     with pytest.raises(ValueError, match="8 features"):
         HammingRetriever().fit(codes).partial_fit(np.zeros((3, 9), dtype=np.uint8))
+    wide = PackedCodes.from_codes(np.zeros((3, 9), dtype=np.uint8))
+    with pytest.raises(ValueError, match="X has codes of 9 bits; the database's have 8"):
+        HammingRetriever().fit(codes).partial_fit(wide)
     assert labelled.n_samples_fit_ == 50 and len(labelled.labels_) == 50
     mapped = load_codes(save_codes(tmp_path / "c.npy", codes), mmap_mode="r")
     with pytest.raises(ValueError, match="cannot grow in place"):

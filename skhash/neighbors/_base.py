@@ -71,12 +71,8 @@ class HammingNeighborsBase(NoBoolIntegersMixin, BaseEstimator):
         """Queries (``None``: the database itself) as words in the search's layout."""
         if X is None:
             return self._index.database_words()
-        packed = self._codes(X, reset=False)
-        if packed.n_bits != self.n_bits_:
-            raise ValueError(
-                f"X has codes of {packed.n_bits} bits; the database's have {self.n_bits_}."
-            )
-        return packed_to_words(packed.packed)
+        # The width was checked by validate_data against the fitted database.
+        return packed_to_words(self._codes(X, reset=False).packed)
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
@@ -204,15 +200,15 @@ class HammingNeighborsBase(NoBoolIntegersMixin, BaseEstimator):
         if isinstance(X, PackedCodes):
             if not self._passthrough() or self.bitorder is not None:
                 raise ValueError("PackedCodes are added with hasher='passthrough' only.")
+            if X.n_bits != self.n_bits_:  # not seen by validate_data
+                raise ValueError(
+                    f"X has codes of {X.n_bits} bits; the database's have {self.n_bits_}."
+                )
             packed = X
             if packed.bitorder != self._index.bitorder:
                 packed = PackedCodes.from_codes(X.unpack(), self._index.bitorder)
         else:
             packed = self._codes(X, reset=False)
-        if packed.n_bits != self.n_bits_:
-            raise ValueError(
-                f"X has codes of {packed.n_bits} bits; the database's have {self.n_bits_}."
-            )
         labels = self._grown_labels(y, len(packed))
         self._index.add(packed)
         self.labels_ = labels
@@ -243,17 +239,13 @@ class HammingNeighborsBase(NoBoolIntegersMixin, BaseEstimator):
             check_same_label_kind(("labels_", self.labels_), ("y", y))
         return np.concatenate([self.labels_, y])
 
-    def _database_codes(self):
-        """0/1 codes of the database, unpacked from the backend's packed words."""
-        return self._index.database_codes()
-
     @property
     def codes_(self):
         """0/1 codes of the database (``None`` after a fit on :class:`~skhash.PackedCodes`),
         unpacked on each access from the search backend, which holds the one copy."""
         if "_index" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__} is not fitted: it has no codes_ yet.")
-        return None if self.packed_codes_ is not None else self._database_codes()
+        return None if self.packed_codes_ is not None else self._index.database_codes()
 
     def encode(self, X):
         """The 0/1 codes of ``X`` as the retriever searches them.

@@ -437,3 +437,17 @@ def test_partial_fit_refuses_what_does_not_fit_the_database(tmp_path):
     mapped = load_codes(save_codes(tmp_path / "c.npy", codes), mmap_mode="r")
     with pytest.raises(ValueError, match="cannot grow in place"):
         HammingRetriever().fit(mapped).partial_fit(codes[:3])
+
+
+def test_partial_fit_takes_packed_codes_of_either_bit_order():
+    from skhash import PackedCodes
+
+    rng = np.random.default_rng(8)
+    codes = random_codes(rng, 300, 21)
+    whole = HammingRetriever(n_neighbors=6, backend="numpy").fit(codes)
+    grown = HammingRetriever(n_neighbors=6, backend="numpy").fit(codes[:200])
+    big = PackedCodes.from_codes(codes[200:250], "big")
+    assert big.in_bitorder("big") is big
+    np.testing.assert_array_equal(big.in_bitorder("little").unpack(), codes[200:250])
+    grown.partial_fit(big).partial_fit(PackedCodes.from_codes(codes[250:], "little"))
+    np.testing.assert_array_equal(grown.kneighbors(codes[:30])[1], whole.kneighbors(codes[:30])[1])

@@ -86,6 +86,13 @@ class PackedCodes:
         """0/1 codes of rows ``start:stop`` (all rows by default), in memory."""
         return unpack_codes(self.packed[start:stop], self.n_bits, self.bitorder)
 
+    def in_bitorder(self, bitorder):
+        """These codes packed in ``bitorder``: themselves when they already are, else
+        repacked in memory."""
+        if bitorder == self.bitorder:
+            return self
+        return PackedCodes.from_codes(self.unpack(), bitorder)
+
     def __repr__(self):
         kind = "memory-mapped " if isinstance(self.packed, np.memmap) else ""
         return (
@@ -111,9 +118,8 @@ def code_words(codes, *, name, n_bits=None, bitorder="little"):
     if isinstance(codes, PackedCodes):
         if n_bits is not None and codes.n_bits != n_bits:
             raise ValueError(f"{name} has {codes.n_bits} bits per row but {n_bits} were expected.")
-        if codes.bitorder != bitorder:  # rare: two orders in one call
-            codes = PackedCodes.from_codes(codes.unpack(), bitorder)
-        return packed_to_words(codes.packed), codes.n_bits
+        # Repacked only in the rare call that mixes two orders.
+        return packed_to_words(codes.in_bitorder(bitorder).packed), codes.n_bits
     codes = check_codes(codes, n_bits=n_bits, name=name)
     return packed_to_words(pack_codes(codes, bitorder)), codes.shape[1]
 

@@ -204,9 +204,7 @@ class HammingNeighborsBase(NoBoolIntegersMixin, BaseEstimator):
                 raise ValueError(
                     f"X has codes of {X.n_bits} bits; the database's have {self.n_bits_}."
                 )
-            packed = X
-            if packed.bitorder != self._index.bitorder:
-                packed = PackedCodes.from_codes(X.unpack(), self._index.bitorder)
+            packed = X.in_bitorder(self._index.bitorder)
         else:
             packed = self._codes(X, reset=False)
         labels = self._grown_labels(y, len(packed))

@@ -13,7 +13,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..utils._validation import validate_function_params
+from ..utils._validation import check_positive_int, validate_function_params
 
 __all__ = [
     "check_codes",
@@ -170,8 +170,7 @@ def unpack_codes(packed, n_bits, bitorder="little"):
 
 def check_packed(packed, *, n_bits, name="packed"):
     """Validate packed codes: 2-D ``uint8`` with ``ceil(n_bits / 8)`` bytes per row."""
-    if not isinstance(n_bits, Integral) or isinstance(n_bits, bool) or n_bits < 1:
-        raise ValueError(f"n_bits must be a positive integer, got {n_bits!r}.")
+    check_positive_int(n_bits, "n_bits")
     packed = np.asarray(packed)
     if packed.ndim != 2:
         raise ValueError(f"{name} must be a 2-D array of packed codes, got shape {packed.shape}.")

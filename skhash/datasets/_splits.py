@@ -6,6 +6,8 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
+from ..utils._validation import check_positive_int
+
 __all__ = ["PROTOCOLS", "labelled_subset", "query_database_split"]
 
 #: Named protocols: queries drawn per class or overall; the database is the rest and is
@@ -118,8 +120,7 @@ def labelled_subset(y, n_per_class, *, random_state=None):
     [4, 4, 4]
     """
     y = np.asarray(y)
-    if not isinstance(n_per_class, Integral) or isinstance(n_per_class, bool) or n_per_class < 1:
-        raise ValueError(f"n_per_class must be a positive integer, got {n_per_class!r}.")
+    check_positive_int(n_per_class, "n_per_class")
     rng = check_random_state(random_state)
     chosen = []
     for label in np.unique(y):

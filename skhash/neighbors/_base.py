@@ -21,6 +21,7 @@ from ..codes._bits import (
 from ..codes._io import PackedCodes
 from ..utils import NoBoolIntegersMixin, check_labels, check_same_label_kind
 from ..utils._dask import is_dask_array, map_row_blocks
+from ..utils._validation import check_positive_int
 from ._backends import make_backend
 from ._mih import MIHSearch
 from ._packed import PackedSearch
@@ -295,9 +296,7 @@ class KNeighborsMixin:
         """
         check_is_fitted(self)
         k = self.n_neighbors if n_neighbors is None else n_neighbors
-        if not isinstance(k, Integral) or isinstance(k, bool) or k < 1:
-            raise ValueError(f"n_neighbors must be a positive integer, got {k!r}.")
-        k = int(k)  # numpy integers too: faiss takes Python ints only
+        k = check_positive_int(k, "n_neighbors")  # a Python int: faiss takes no numpy ints
         available = self.n_samples_fit_ - (X is None)
         if k > available:
             raise ValueError(

@@ -203,7 +203,7 @@ def packed_to_words(packed):
 
 def codes_to_words(codes):
     """Validated 0/1 codes to ``uint64`` words (little bit order)."""
-    return packed_to_words(pack_codes(codes, bitorder="little"))
+    return packed_to_words(np.packbits(codes, axis=1, bitorder="little"))
 
 
 def n_words(n_bits):

@@ -72,8 +72,8 @@ class PackedCodes:
     @classmethod
     def from_codes(cls, codes, bitorder="little"):
         """Pack 0/1 codes of shape ``(n_samples, n_bits)``."""
-        codes = check_codes(codes)
-        return cls(pack_codes(codes, bitorder), codes.shape[1], bitorder)
+        codes = check_codes(codes)  # then packed without a second check
+        return cls(np.packbits(codes, axis=1, bitorder=bitorder), codes.shape[1], bitorder)
 
     @property
     def shape(self):
@@ -121,7 +121,7 @@ def code_words(codes, *, name, n_bits=None, bitorder="little"):
         # Repacked only in the rare call that mixes two orders.
         return packed_to_words(codes.in_bitorder(bitorder).packed), codes.n_bits
     codes = check_codes(codes, n_bits=n_bits, name=name)
-    return packed_to_words(pack_codes(codes, bitorder)), codes.shape[1]
+    return packed_to_words(np.packbits(codes, axis=1, bitorder=bitorder)), codes.shape[1]
 
 
 def _reopen(filename, offset, shape, n_bits, bitorder):

@@ -14,7 +14,6 @@ from ..codes import _kernels
 from ..codes._bits import (
     check_bitorder,
     check_codes,
-    pack_codes,
     packed_to_words,
     result_distance_dtype,
 )
@@ -66,7 +65,8 @@ class HammingNeighborsBase(NoBoolIntegersMixin, BaseEstimator):
             validate_data(self, X, skip_check_array=True, reset=False)
             codes = check_codes(self.hasher_.transform(X), n_bits=self.n_bits_, name="codes")
         bitorder = self.bitorder or ("little" if reset else self._index.bitorder)
-        return PackedCodes(pack_codes(codes, bitorder), codes.shape[1], bitorder)
+        # check_codes has run: packed without pack_codes's second check.
+        return PackedCodes(np.packbits(codes, axis=1, bitorder=bitorder), codes.shape[1], bitorder)
 
     def _query_words(self, X):
         """Queries (``None``: the database itself) as words in the search's layout."""
